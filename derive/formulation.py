@@ -1,0 +1,119 @@
+r"""The formulation record: one declaration per optimizer form.
+
+A formulation is a *program*: an ordered tuple of assignments that turns the
+state at step :math:`t-1` into the state at step :math:`t`.  Each right-hand
+side may read
+
+* the previous state ``theta[t-1]``, ``v[t-1]`` (any base in ``state``),
+* earlier targets of the same step (``ghat[t]``, ``d[t]``),
+* the step's hyperparameters ``epsilon[t]``, ``mu[t]`` (``mu[t+1]`` too, for a
+  form that stores a look-ahead point), constants ``tau``, ``lambda``,
+* the raw gradient ``g[t]``, evaluated at ``grad_at`` (an expression in the
+  previous state).
+
+An assignment may carry a different value for the first step (PyTorch starts its
+buffer at the first gradient).  Nothing downstream types the algebra again: the
+linear-system view (:mod:`derive.system`), the closed forms
+(:mod:`derive.unroll`), the renderings and verify's numeric reference are all
+computed from this record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import sympy as sp
+
+from derive.symbols import g, t
+
+
+@dataclass(frozen=True)
+class Assign:
+    """``target = value`` at step ``t``; ``first`` replaces ``value`` at ``t = 1``."""
+
+    target: sp.Indexed
+    value: sp.Expr
+    first: sp.Expr | None = None
+
+    @property
+    def base(self) -> sp.IndexedBase:
+        return self.target.base
+
+    def value_at(self, step) -> sp.Expr:
+        """The right-hand side written for *step* (an integer or a symbol)."""
+        rhs = self.first if (self.first is not None and step == 1) else self.value
+        return rhs.subs(t, step)
+
+
+@dataclass(frozen=True, eq=False)
+class Formulation:
+    """One optimizer form, declared once.
+
+    ``state`` lists the variables carried from step to step, ``params`` is the
+    one the user reads as "the parameters", ``grad_at`` is the point (in terms of
+    the state at ``t-1``) where ``g[t]`` is evaluated, ``init`` fixes initial
+    values (``v[0] = 0``), ``hyper`` maps each role (``lr``, ``momentum``,
+    ``dampening``, ``weight_decay``) to its symbol or exact value, and
+    ``options`` records the framework flags the entry was built with.
+    """
+
+    name: str
+    title: str
+    citation: str
+    state: tuple[sp.IndexedBase, ...]
+    params: sp.IndexedBase
+    grad_at: sp.Expr
+    update: tuple[Assign, ...]
+    init: Mapping[sp.IndexedBase, sp.Expr] = field(default_factory=dict)
+    hyper: Mapping[str, sp.Expr] = field(default_factory=dict)
+    options: Mapping[str, object] = field(default_factory=dict)
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        targets = [a.base for a in self.update]
+        missing = [s for s in self.state if s not in targets]
+        if missing:
+            raise ValueError(f"{self.name}: state {missing} is never assigned by the update")
+        if self.params not in self.state:
+            raise ValueError(f"{self.name}: params {self.params} is not a state variable")
+
+    @property
+    def has_first_step(self) -> bool:
+        """Whether step 1 differs from the regular step (a first-step special case)."""
+        return any(a.first is not None for a in self.update)
+
+    def previous(self, step=t) -> tuple[sp.Indexed, ...]:
+        """The state variables at ``step - 1``: the symbols a step reads."""
+        return tuple(s[step - 1] for s in self.state)
+
+    def step(self, state: Mapping[sp.IndexedBase, sp.Expr], gradient: sp.Expr, step=t) -> dict:
+        """Run the program once: the state after *step*, given the state before it.
+
+        Returns every assigned quantity (state and intermediates) by base.  This is
+        the direct, step-by-step iteration that the closed forms are checked
+        against.
+        """
+        known = {s[step - 1]: state[s] for s in self.state}
+        known[g[step]] = gradient
+        out = {}
+        for assign in self.update:
+            value = assign.value_at(step).xreplace(known)
+            known[assign.base[step]] = value
+            out[assign.base] = value
+        return out
+
+    def gradient_point(self, state: Mapping[sp.IndexedBase, sp.Expr], step=t) -> sp.Expr:
+        """Where ``g[step]`` is evaluated, given the state before *step*."""
+        known = {s[step - 1]: state[s] for s in self.state}
+        return self.grad_at.subs(t, step).xreplace(known)
+
+    def initial_state(self, *, symbolic: bool = False) -> dict:
+        """``x_0``: the declared initial values, the rest as symbols ``theta[0]``, ...
+
+        With ``symbolic=True`` every variable stays a symbol (to study ``v_0 != 0``).
+        """
+        return {
+            s: (s[0] if symbolic or s not in self.init else sp.sympify(self.init[s]))
+            for s in self.state
+        }
