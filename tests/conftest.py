@@ -1,0 +1,38 @@
+"""Skips that say why: tests marked ``torch``, ``cuda`` or ``latex`` need that tool.
+
+Nothing else is skipped silently; ``-m 'not slow'`` selects the fast suite.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+import pytest
+
+
+def _cuda_reason() -> str | None:
+    if importlib.util.find_spec("torch") is None:
+        return "torch is not installed"
+    import torch
+
+    if not torch.cuda.is_available():
+        return f"no CUDA device: torch {torch.__version__} sees none (torch.cuda.is_available() is False)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reasons = {
+        "torch": None if importlib.util.find_spec("torch") else "torch is not installed",
+        "latex": None if shutil.which("pdflatex") else "pdflatex is not installed (apt-get install texlive-latex-base)",
+    }
+    cuda = None
+    for item in items:
+        if "cuda" in item.keywords:
+            if cuda is None:
+                cuda = _cuda_reason() or ""
+            if cuda:
+                item.add_marker(pytest.mark.skip(reason=cuda))
+        for marker, reason in reasons.items():
+            if reason and marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
