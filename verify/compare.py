@@ -1,0 +1,245 @@
+r"""Judge an observed trajectory against the expected one, with an argued tolerance.
+
+The tolerance model
+-------------------
+Every formulation is, per parameter element, the affine recurrence
+:math:`x_t = A_t x_{t-1} + B_t g_t` (:mod:`verify.reference`). A floating-point
+implementation computes instead :math:`\hat x_t = A_t \hat x_{t-1} + B_t \hat g_t + \delta_t`,
+where :math:`\delta_t` is the rounding committed inside step :math:`t`. Subtracting, the error
+:math:`e_t = \hat x_t - x_t` obeys the *same* recurrence, driven by the local errors:
+
+.. math::
+    e_t = \tilde A_t e_{t-1} + \delta_t, \qquad
+    \tilde A_t = A_t + B_t\, h_t\, C_t, \qquad
+    |e_t| \le \sum_{s \le t} |\Phi(t, s)|\, |\delta_s|, \quad \Phi(t,s)=\tilde A_t\cdots\tilde A_{s+1}
+
+where :math:`h_t = \varphi''(y_{t-1})` is how much the gradient moves when the evaluation
+point moves (0 for injected gradients, which both sides share exactly). Using the *signed*
+products :math:`\Phi` keeps the bound as tight as the dynamics: a contracting recurrence
+(weight decay, :math:`|\mu|<1`) forgets old errors, and a momentum :math:`\mu` amplifies a
+local error by at most :math:`\sum_k \mu^k \le 1/(1-\mu)` -- the bound shows both without being
+told.
+
+The local error (first order in the unit roundoff :math:`u` of the dtype) is the classical
+running-error bound of a straight-line program: with :math:`n` roundings on the way from the
+inputs to the result,
+
+.. math::
+    |\delta_t| \le n\,u\,\big(|A_t|_M\,|x_{t-1}| + |B_t|_M\,|g_t|\big)
+              + n_g\,u\,|B_t|\,M(\varphi')(y_{t-1}) + n\,\mathrm{tiny},
+
+* :math:`|A_t|_M, |B_t|_M` are the matrices of the formulation's *program* evaluated in
+  absolute values (:func:`magnitude_system`): every sum of the update becomes a sum of
+  magnitudes, so cancellation inside the step cannot hide a rounding;
+* :math:`n` counts the roundings of one step: every arithmetic operation of the program
+  plus one per hyperparameter occurrence (a Python float such as ``lr=0.1`` is rounded to the
+  tensor's dtype when it meets a float32 tensor). It is an upper bound on the depth of any
+  evaluation order, so the for-loop, foreach and fused (FMA) kernels are all covered;
+* :math:`n_g` and :math:`M(\varphi')` are the objective's (:mod:`verify.objectives`);
+* ``tiny`` (smallest normal) covers underflow to subnormals.
+
+The expected side is itself computed in float64 with the composed matrices
+(:math:`n_\mathrm{ref}` roundings per step, :attr:`GroupTrace.reference_roundings`), so the
+bound uses :math:`n\,u + n_\mathrm{ref}\,u_{64}`; against the exact reference
+:math:`n_\mathrm{ref}=0`. The model is first order: it is meaningful while
+:math:`n\,u\,T \ll 1` (float32 over thousands of steps; not bfloat16 over 200).
+
+Reported figures use ULPs of the *running maximum magnitude* of the expected parameter
+element, :math:`\mathrm{ulp}(\max_{s\le t}|\theta_s|)` in the tested dtype: the scale the
+iterate has had, so an error is not inflated when the iterate passes near zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from derive.formulation import Formulation
+from derive.symbols import g, t
+
+UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
+MANTISSA_BITS = {"float64": 52, "float32": 23, "float16": 10, "bfloat16": 7}
+SMALLEST_NORMAL = {"float64": 2.0**-1022, "float32": 2.0**-126, "float16": 2.0**-14, "bfloat16": 2.0**-126}
+
+
+# -- the magnitude system ------------------------------------------------------------------
+@dataclass(frozen=True)
+class MagnitudeSystem:
+    """:math:`|A|_M, |B|_M` (regular and first step) and the rounding count of one step."""
+
+    A: sp.Matrix
+    B: sp.Matrix
+    A1: sp.Matrix
+    B1: sp.Matrix
+    roundings: int
+
+
+def magnitude(expr: sp.Expr, leaves: dict) -> sp.Expr:
+    r"""``expr`` evaluated in absolute values: :math:`M(a+b)=M(a)+M(b)`, :math:`M(ab)=M(a)M(b)`.
+
+    ``leaves`` maps quantities already known (previous state, earlier targets, the gradient)
+    to their magnitudes; any other leaf (a hyperparameter, a number) becomes its ``Abs``.
+    """
+    if expr in leaves:
+        return leaves[expr]
+    if expr.is_Add:
+        return sp.Add(*(magnitude(a, leaves) for a in expr.args))
+    if expr.is_Mul:
+        return sp.Mul(*(magnitude(a, leaves) for a in expr.args))
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        return magnitude(expr.base, leaves) ** expr.exp
+    return sp.Abs(expr)
+
+
+def _program_magnitude(f: Formulation, first: bool):
+    X = [sp.Dummy(f"X{n}", nonnegative=True) for n in range(len(f.state))]
+    G = sp.Dummy("G", nonnegative=True)
+    leaves = {s[t - 1]: x for s, x in zip(f.state, X)}
+    leaves[g[t]] = G
+    roundings = 0
+    for assign in f.update:
+        rhs = assign.first if (first and assign.first is not None) else assign.value
+        leaves[assign.base[t]] = magnitude(rhs, leaves)
+        hyper = [a for a in rhs.atoms(sp.Indexed) if a.base not in f.state and a.base != g]
+        labels = {i.base.label for i in rhs.atoms(sp.Indexed)}
+        hyper += [s for s in rhs.atoms(sp.Symbol) if s != t and s not in labels]
+        roundings += int(sp.count_ops(rhs)) + len(hyper)
+    out = [sp.expand(leaves[s[t]]) for s in f.state]
+    A = sp.Matrix([[sp.diff(e, x) for x in X] for e in out])
+    B = sp.Matrix([[sp.diff(e, G)] for e in out])
+    return A, B, roundings
+
+
+def magnitude_system(f: Formulation) -> MagnitudeSystem:
+    """The program of ``f`` in absolute values, as matrices in the step's hyperparameters."""
+    A, B, n = _program_magnitude(f, first=False)
+    A1, B1, n1 = _program_magnitude(f, first=True)
+    return MagnitudeSystem(A, B, A1, B1, max(n, n1))
+
+
+# -- the bound -----------------------------------------------------------------------------
+def tolerance(trace, dtype: str) -> np.ndarray:
+    """Absolute bound on the parameter error of every element at every step: ``(T + 1, N)``."""
+    u = UNIT_ROUNDOFF[dtype]
+    u_ref = UNIT_ROUNDOFF["float64"]
+    coefficient = trace.roundings * u + trace.reference_roundings * u_ref
+    g_coefficient = trace.gradient_roundings * (u + (u_ref if trace.reference_roundings else 0.0))
+    active = trace.program_magnitude.any(axis=1, keepdims=True)  # (T, 1, N)
+    delta = (coefficient * trace.program_magnitude + g_coefficient * trace.gradient_magnitude
+             + trace.roundings * SMALLEST_NORMAL[dtype] * active)
+    steps, n, m, _ = trace.propagate.shape
+    # Elements that share every propagation matrix (a tensor under injected gradients) share Phi.
+    flat = trace.propagate.transpose(1, 0, 2, 3).reshape(n, -1)
+    classes, inverse = np.unique(flat, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    P = classes.reshape(len(classes), steps, m, m)
+    phi = np.zeros((len(classes), steps, m, m))
+    bound = np.zeros((steps + 1, n))
+    row = trace.theta_row
+    columns = np.arange(n)
+    for s in range(steps):
+        if s:
+            phi[:, :s] = P[:, s][:, None] @ phi[:, :s]
+        phi[:, s] = np.eye(m)
+        weights = np.abs(phi[:, : s + 1, row, :])  # (K, s + 1, m)
+        per_class = np.einsum("krj,rjn->kn", weights, delta[: s + 1])
+        bound[s + 1] = per_class[inverse, columns]
+    return bound
+
+
+def ulp(scale: np.ndarray, dtype: str) -> np.ndarray:
+    """The ULP of ``scale`` in ``dtype`` (normal numbers; floored at the smallest normal)."""
+    scale = np.maximum(np.abs(scale), SMALLEST_NORMAL[dtype])
+    return np.exp2(np.floor(np.log2(scale)) - MANTISSA_BITS[dtype])
+
+
+# -- the report ----------------------------------------------------------------------------
+@dataclass
+class Mismatch:
+    """Where observed and expected part: the coordinates and both values."""
+
+    step: int
+    group: int
+    tensor: int
+    index: tuple[int, ...]
+    expected: float
+    got: float
+    abs_error: float
+    rel_error: float
+    ulps: float
+    allowed_ulps: float
+
+    def describe(self) -> str:
+        return (f"step {self.step}, group {self.group}, tensor {self.tensor}, index {self.index}: "
+                f"expected {self.expected!r}, got {self.got!r} (abs {self.abs_error:.3g}, "
+                f"rel {self.rel_error:.3g}, {self.ulps:.3g} ULP > {self.allowed_ulps:.3g} allowed)")
+
+
+@dataclass
+class Report:
+    """The verdict on one configuration, with the figures that back it."""
+
+    label: str
+    passed: bool
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    max_ulps: float = 0.0
+    max_allowed_ulps: float = 0.0
+    first: Mismatch | None = None
+    error: str | None = None
+    torch_seconds: float = 0.0
+    reference_seconds: float = 0.0  # computing the expected trajectory
+    verify_seconds: float = 0.0  # reference + tolerance + comparison
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if self.error:
+            return f"{self.label}: ERROR {self.error}"
+        verdict = "pass" if self.passed else "FAIL"
+        text = (f"{self.label}: {verdict} (max {self.max_ulps:.3g} ULP of {self.max_allowed_ulps:.3g} "
+                f"allowed, abs {self.max_abs:.3g}, rel {self.max_rel:.3g})")
+        return text + ("" if self.first is None else f"; first mismatch at {self.first.describe()}")
+
+
+def compare(observed, expected, *, label: str | None = None) -> Report:
+    """Compare every parameter element at every step; the first mismatch in step order."""
+    dtype = observed.config.dtype
+    report = Report(label or observed.config.label(), True, torch_seconds=observed.seconds,
+                    reference_seconds=expected.seconds)
+    last = observed.steps if observed.failed_step is None else observed.failed_step - 1
+    candidates = []
+    for gi, trace in enumerate(expected.groups):
+        bound = tolerance(trace, dtype)
+        start = 0
+        for ti, got_all in enumerate(observed.theta[gi]):
+            size = got_all[0].size
+            exp = trace.x[: last + 1, trace.theta_row, start : start + size]
+            got = got_all[: last + 1].reshape(last + 1, size)
+            tol = bound[: last + 1, start : start + size]
+            start += size
+            err = np.abs(got - exp)
+            err = np.where(np.isnan(err), np.inf, err)
+            scale = np.maximum.accumulate(np.abs(exp), axis=0)
+            unit = ulp(scale, dtype)
+            rel = err / np.maximum(np.abs(exp), SMALLEST_NORMAL[dtype])
+            report.max_abs = max(report.max_abs, float(err.max(initial=0)))
+            report.max_rel = max(report.max_rel, float(rel.max(initial=0)))
+            report.max_ulps = max(report.max_ulps, float((err / unit).max(initial=0)))
+            report.max_allowed_ulps = max(report.max_allowed_ulps, float((tol / unit).max(initial=0)))
+            bad = np.argwhere(err > tol)
+            if len(bad):
+                step, flat = bad[0]
+                index = tuple(int(i) for i in np.unravel_index(flat, got_all.shape[1:]))
+                candidates.append(Mismatch(int(step), gi, ti, index, float(exp[step, flat]),
+                                           float(got[step, flat]), float(err[step, flat]),
+                                           float(rel[step, flat]), float(err[step, flat] / unit[step, flat]),
+                                           float(tol[step, flat] / unit[step, flat])))
+    if candidates:
+        report.passed = False
+        report.first = min(candidates, key=lambda m: (m.step, m.group, m.tensor))
+    if observed.error is not None:
+        report.passed = False
+        report.error = f"step {observed.failed_step}: {observed.error}"
+    return report

@@ -1,0 +1,74 @@
+"""Defects of torch itself that verify has found, tied to the torch version that has them.
+
+A configuration that matches a known defect is *expected* to fail; if it passes, the sweep
+reports an unexpected pass (strict), so a fix upstream is noticed and the entry retired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    versions: tuple[str, ...]  # torch version prefixes known to have it
+    applies: Callable[[object], bool]  # (RunConfig) -> bool
+    summary: str
+
+
+def _fused_momentum(config) -> bool:
+    return config.impl == "fused" and any(
+        float(o.get("momentum", config.options.get("momentum", 0))) != 0
+        for o in [g.options for g in config.groups]
+    )
+
+
+def _first_step_skipped(config) -> bool:
+    return _fused_momentum(config) and 1 in config.skip_steps
+
+
+def _late_first_gradient(config) -> bool:
+    """Some tensor of a group gets its first gradient after another tensor of the group has a buffer."""
+    if not _fused_momentum(config):
+        return False
+    for group in config.groups:
+        firsts = [min(set(range(1, config.steps + 1)) - set(t.frozen), default=None) for t in group.tensors]
+        firsts = [f for f in firsts if f is not None]
+        if firsts and max(firsts) > min(firsts):
+            return True
+    return False
+
+
+DEFECTS = (
+    Defect(
+        "fused_sgd_skipped_first_step",
+        ("2.13",),
+        _first_step_skipped,
+        "SGD(fused=True, momentum>0): when a GradScaler's found_inf skips the very first step, "
+        "_fused_sgd has already allocated the buffers with torch.empty_like and the kernel returns "
+        "without writing them; the next step treats that uninitialised memory as the buffer "
+        "(is_first_step is False), so the parameters take arbitrary values.",
+    ),
+    Defect(
+        "fused_sgd_late_first_gradient",
+        ("2.13",),
+        _late_first_gradient,
+        "SGD(fused=True, momentum>0): a parameter whose first gradient arrives after other "
+        "parameters of its group have momentum buffers (a layer frozen, then unfrozen) makes "
+        "torch._fused_sgd_ raise 'expected Tensor as element 1 in argument 2, but got NoneType': "
+        "is_first_step is computed for the whole group, and a None buffer is passed to the kernel.",
+    ),
+)
+
+
+def known(config) -> str | None:
+    """The name of the known defect this configuration triggers on the installed torch, if any."""
+    version = torch.__version__
+    for defect in DEFECTS:
+        if version.startswith(defect.versions) and defect.applies(config):
+            return defect.name
+    return None

@@ -1,0 +1,333 @@
+"""Drive any torch optimizer the way a training loop does, and record what it did.
+
+The runner knows nothing about what the optimizer *should* compute: it feeds gradients
+(injected from a seeded generator, or autograd of an :class:`~verify.objectives.Objective`
+through a closure, so look-ahead optimizers evaluate where they choose), applies a schedule,
+freezes tensors, skips steps through a ``GradScaler``, checkpoints and resumes, and records
+
+* every parameter tensor after every step, as float64 NumPy arrays;
+* the hyperparameters that each ``step()`` read from ``param_groups`` (lr, momentum,
+  dampening, weight decay), per group, so the reference is fed exactly those values;
+* which tensors had a gradient at each step, and which steps the scaler skipped.
+
+An exception inside the optimizer ends that run and is recorded with its step; it never
+propagates (see :attr:`Observed.error`).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+
+from verify import schedules
+from verify.objectives import Objective
+
+IMPLS: dict[str, dict[str, bool]] = {
+    "for-loop": {"foreach": False, "fused": False},
+    "foreach": {"foreach": True, "fused": False},
+    "fused": {"foreach": False, "fused": True},
+}
+DTYPES: dict[str, torch.dtype] = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+HYPERPARAMETERS = ("lr", "momentum", "dampening", "weight_decay")
+FLAGS = ("nesterov", "maximize")
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One parameter tensor: its shape, its memory layout, the steps at which it has no grad."""
+
+    shape: tuple[int, ...]
+    contiguous: bool = True
+    frozen: frozenset[int] = frozenset()  # 1-based steps with ``p.grad = None``
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """One parameter group: its tensors and the options that override the optimizer defaults."""
+
+    tensors: tuple[TensorSpec, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+DEFAULT_GROUPS = (GroupSpec((TensorSpec((3,)), TensorSpec((2, 3), contiguous=False), TensorSpec(()))),)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines one run; hashable, printable, and the key of a sweep table."""
+
+    optimizer: Callable[..., torch.optim.Optimizer] = torch.optim.SGD
+    options: Mapping[str, Any] = field(default_factory=lambda: {"lr": 0.05})
+    groups: tuple[GroupSpec, ...] = DEFAULT_GROUPS
+    impl: str | None = "for-loop"  # None: pass no foreach/fused kwargs at all
+    dtype: str = "float64"
+    device: str = "cpu"
+    lr_tensor: bool = False
+    schedule: str = "constant"
+    objective: Objective | None = None  # None: injected seeded gradients
+    steps: int = 20
+    seed: int = 0
+    skip_steps: frozenset[int] = frozenset()  # steps a GradScaler must skip (inf gradient)
+    checkpoint_at: int | None = None  # resume in a fresh optimizer after this step
+    name: str = ""
+
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        opts = ",".join(f"{k}={_fmt(v)}" for k, v in self.options.items() if k != "lr")
+        return f"{opts or 'plain'}|{self.impl}|{self.dtype}|{self.schedule}"
+
+    def with_(self, **changes) -> "RunConfig":
+        return replace(self, **changes)
+
+
+def _fmt(value) -> str:
+    return "T" if value is True else "F" if value is False else f"{value:g}"
+
+
+@dataclass
+class Observed:
+    """What the optimizer did. Arrays are indexed ``[group][tensor]``; step ``t`` is row ``t``."""
+
+    config: RunConfig
+    theta: list[list[np.ndarray]]  # (steps + 1, *shape): row 0 is the initial value
+    grads: list[list[np.ndarray]]  # (steps, *shape): the unscaled gradient given (NaN: none)
+    active: list[list[np.ndarray]]  # (steps,) bool: the tensor had a gradient at step t
+    hyper: list[dict[str, np.ndarray]]  # per group, (steps,) values read at each step()
+    flags: list[dict[str, bool]]  # per group: nesterov, maximize
+    skipped: np.ndarray  # (steps,) bool: the scaler skipped this step
+    loss: np.ndarray  # (steps,) objective at the first evaluation of each step (NaN: none)
+    error: str | None = None
+    failed_step: int | None = None
+    seconds: float = 0.0  # wall time of the whole run (torch side)
+    step_seconds: float = 0.0  # of which inside optimizer.step()
+
+    @property
+    def steps(self) -> int:
+        return self.config.steps
+
+
+def run(config: RunConfig) -> Observed:
+    """Run ``config`` and return the observed trajectory (never raises for optimizer errors)."""
+    started = time.perf_counter()
+    torch_dtype = DTYPES[config.dtype]
+    rng = np.random.default_rng(config.seed)
+    initial = [[rng.standard_normal(t.shape) for t in g.tensors] for g in config.groups]
+    injected = None
+    if config.objective is None:
+        injected = [
+            [rng.standard_normal((config.steps, *t.shape)) for t in g.tensors] for g in config.groups
+        ]
+    schedule = schedules.get(config.schedule)
+    recorder = _Recorder.empty(config)
+
+    params = [[_make_param(v, t, torch_dtype, config.device) for v, t in zip(vals, g.tensors)]
+              for vals, g in zip(initial, config.groups)]
+    for gi, group in enumerate(params):
+        for ti, p in enumerate(group):
+            recorder.theta[gi][ti][0] = _to_numpy(p)
+    optimizer, scheduler, scaler = _build(config, params, schedule)
+    step = 0
+    try:
+        for step in range(1, config.steps + 1):
+            for gi, group in enumerate(optimizer.param_groups):
+                for key in ("lr", "momentum"):
+                    value = schedule.explicit(key, step)
+                    if value is not None:
+                        schedules.set_group_value(group, key, value)
+            closure = _closure(config, params, injected, step, recorder)
+            recorder.read_hyperparameters(optimizer, step)
+            t0 = time.perf_counter()
+            if scaler is None:
+                optimizer.step(closure)
+            else:
+                _scaled_step(config, params, closure, scaler, optimizer, step)
+            recorder.step_seconds += time.perf_counter() - t0
+            for gi, group in enumerate(params):
+                for ti, p in enumerate(group):
+                    recorder.theta[gi][ti][step] = _to_numpy(p)
+            schedule.advance(scheduler, step)
+            if config.checkpoint_at == step:
+                params, optimizer, scheduler, scaler = _resume(config, params, schedule, optimizer,
+                                                               scheduler, scaler)
+    except Exception as exc:  # a failure of the optimizer under test is a result, not a crash
+        recorder.error = f"{type(exc).__name__}: {exc}"
+        recorder.failed_step = step
+    observed = recorder.finish(config)
+    observed.seconds = time.perf_counter() - started
+    return observed
+
+
+# -- construction ------------------------------------------------------------------------
+def _make_param(value: np.ndarray, spec: TensorSpec, dtype, device) -> torch.nn.Parameter:
+    data = _layout(torch.from_numpy(np.asarray(value, dtype=np.float64)), spec)
+    return torch.nn.Parameter(data.to(device=device, dtype=dtype))
+
+
+def _layout(tensor: torch.Tensor, spec: TensorSpec) -> torch.Tensor:
+    """``tensor`` with its values, laid out non-contiguously when the spec asks for it."""
+    if spec.contiguous or tensor.dim() == 0:
+        return tensor.clone()
+    if tensor.dim() == 1:  # every other element of a buffer twice as long
+        base = torch.zeros(2 * tensor.numel(), dtype=tensor.dtype)
+        out = base[::2]
+    else:  # the transpose of a tensor with the dimensions reversed
+        dims = tuple(reversed(range(tensor.dim())))
+        out = torch.zeros(tuple(reversed(tensor.shape)), dtype=tensor.dtype).permute(dims)
+    out.copy_(tensor)
+    return out
+
+
+def _accepts(factory, name: str) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return True
+    return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def _build(config: RunConfig, params, schedule, *, fresh_scaler=True):
+    options = dict(config.options)
+    if config.impl is not None:
+        options.update({k: v for k, v in IMPLS[config.impl].items() if _accepts(config.optimizer, k)})
+    groups = []
+    for spec, tensors in zip(config.groups, params):
+        group = {"params": list(tensors), **spec.options}
+        groups.append(group)
+    if config.lr_tensor:
+        options["lr"] = torch.tensor(float(options.get("lr", 1e-3)))
+        for group in groups:
+            if "lr" in group:
+                group["lr"] = torch.tensor(float(group["lr"]))
+    optimizer = config.optimizer(groups, **options)
+    scheduler = schedule.build(optimizer, config.steps)
+    scaler = None
+    if config.skip_steps and fresh_scaler:
+        scaler = torch.amp.GradScaler(config.device, init_scale=2.0**4, growth_interval=3)
+        scaler.scale(torch.ones((), device=config.device))  # the scale is created lazily
+    return optimizer, scheduler, scaler
+
+
+def _resume(config, params, schedule, optimizer, scheduler, scaler):
+    """Checkpoint with ``state_dict()`` and continue in fresh objects, as a restarted job does."""
+    saved_opt = copy.deepcopy(optimizer.state_dict())
+    saved_sched = None if scheduler is None else copy.deepcopy(scheduler.state_dict())
+    saved_scaler = None if scaler is None else copy.deepcopy(scaler.state_dict())
+    fresh = [[torch.nn.Parameter(p.detach().clone(memory_format=torch.preserve_format))
+              for p in group] for group in params]
+    optimizer, scheduler, _ = _build(config, fresh, schedule, fresh_scaler=False)
+    optimizer.load_state_dict(saved_opt)
+    if scheduler is not None:
+        scheduler.load_state_dict(saved_sched)
+    if scaler is not None:
+        scaler = torch.amp.GradScaler(config.device)
+        scaler.load_state_dict(saved_scaler)
+        scaler.scale(torch.ones((), device=config.device))  # the scale is created lazily
+    return fresh, optimizer, scheduler, scaler
+
+
+# -- gradients ---------------------------------------------------------------------------
+def _closure(config: RunConfig, params, injected, step: int, recorder: "_Recorder"):
+    """The closure ``step()`` calls: it sets ``.grad`` at the current parameter values."""
+    frozen = [[step in t.frozen for t in g.tensors] for g in config.groups]
+    calls = []
+
+    def closure():
+        loss = None
+        if config.objective is not None:
+            with torch.enable_grad():
+                for group in params:
+                    for p in group:
+                        p.grad = None
+                loss = config.objective.torch_loss([p for group in params for p in group])
+                loss.backward()
+        for gi, group in enumerate(params):
+            for ti, p in enumerate(group):
+                if frozen[gi][ti]:
+                    p.grad = None
+                    continue
+                if injected is not None:
+                    value = torch.from_numpy(np.asarray(injected[gi][ti][step - 1]))
+                    p.grad = _layout(value, config.groups[gi].tensors[ti]).to(p.device, p.dtype)
+                if not calls:  # the first evaluation is the one the step is recorded with
+                    recorder.grads[gi][ti][step - 1] = _to_numpy(p.grad)
+                    recorder.active[gi][ti][step - 1] = True
+        if not calls and loss is not None:
+            recorder.loss[step - 1] = float(loss.detach())
+        calls.append(step)
+        return loss
+
+    return closure
+
+
+def _scaled_step(config, params, closure, scaler, optimizer, step: int) -> None:
+    """One ``GradScaler`` step: grads scaled by a power of two (exact), inf on a skipped step."""
+    with torch.no_grad():
+        closure()
+        scale = scaler.get_scale()
+        first = True
+        for group in params:
+            for p in group:
+                if p.grad is None:
+                    continue
+                p.grad.mul_(scale)
+                if step in config.skip_steps and first:
+                    p.grad[(0,) * p.grad.dim()] = float("inf")
+                    first = False
+    scaler.step(optimizer)
+    scaler.update()
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().to("cpu", torch.float64).numpy().copy()
+
+
+# -- recording ---------------------------------------------------------------------------
+@dataclass
+class _Recorder:
+    theta: list
+    grads: list
+    active: list
+    hyper: list
+    flags: list
+    loss: np.ndarray
+    error: str | None = None
+    failed_step: int | None = None
+    step_seconds: float = 0.0
+
+    @classmethod
+    def empty(cls, config: RunConfig) -> "_Recorder":
+        n = config.steps
+        nan = lambda *shape: np.full(shape, np.nan)  # noqa: E731
+        return cls(
+            theta=[[nan(n + 1, *t.shape) for t in g.tensors] for g in config.groups],
+            grads=[[nan(n, *t.shape) for t in g.tensors] for g in config.groups],
+            active=[[np.zeros(n, bool) for _ in g.tensors] for g in config.groups],
+            hyper=[{k: nan(n) for k in HYPERPARAMETERS} for _ in config.groups],
+            flags=[{} for _ in config.groups],
+            loss=nan(n),
+        )
+
+    def read_hyperparameters(self, optimizer, step: int) -> None:
+        for gi, group in enumerate(optimizer.param_groups):
+            for key in HYPERPARAMETERS:
+                if key in group:
+                    self.hyper[gi][key][step - 1] = float(group[key])
+            self.flags[gi] = {k: bool(group.get(k, False)) for k in FLAGS}
+
+    def finish(self, config: RunConfig) -> Observed:
+        skipped = np.array([t in config.skip_steps for t in range(1, config.steps + 1)], bool)
+        return Observed(config, self.theta, self.grads, self.active, self.hyper, self.flags,
+                        skipped, self.loss, self.error, self.failed_step,
+                        step_seconds=self.step_seconds)

@@ -1,0 +1,148 @@
+"""The one registry of configurations, and the loop that judges them.
+
+Tests, the CLI and the benchmark all draw from here: :func:`flag_combinations` (every
+combination of ``torch.optim.SGD`` flags that its constructor accepts), :func:`sweep_configs`
+(those × implementations × dtypes × schedules × devices), and :data:`SCENARIOS` (what real
+training loops do: groups, frozen tensors, scaler-skipped steps, checkpoints, objectives,
+every torch scheduler). :func:`check` runs one configuration end to end and never raises.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from derive.catalogue import CATALOGUE
+from verify import defects
+from verify.compare import Report, compare
+from verify.objectives import QUADRATIC, QUARTIC
+from verify.reference import ReferenceError_, compiled, expected
+from verify.runner import GroupSpec, RunConfig, TensorSpec, run
+
+FLAG_VALUES = {
+    "momentum": (0.0, 0.9),
+    "dampening": (0.0, 0.5),
+    "weight_decay": (0.0, 0.01),
+    "nesterov": (False, True),
+    "maximize": (False, True),
+}
+SWEEP_SCHEDULES = ("constant", "explicit", "onecycle")
+ROLES = ("lr", "momentum", "dampening", "weight_decay")
+
+
+def flag_combinations() -> list[dict]:
+    """Every flag combination ``torch.optim.SGD`` accepts (nesterov needs momentum, no dampening)."""
+    out = []
+    for values in itertools.product(*FLAG_VALUES.values()):
+        flags = dict(zip(FLAG_VALUES, values))
+        if flags["nesterov"] and (flags["momentum"] == 0 or flags["dampening"] != 0):
+            continue
+        out.append(flags)
+    return out
+
+
+def sweep_configs(*, optimizer=torch.optim.SGD, impls=("for-loop", "foreach", "fused"),
+                  dtypes=("float64", "float32"), schedules=SWEEP_SCHEDULES, devices=("cpu",),
+                  steps: int = 200, lr: float = 0.05, flags: list[dict] | None = None) -> list[RunConfig]:
+    """The full sweep: flag combinations × impls × dtypes × schedules × devices."""
+    configs = []
+    for device, dtype, impl, schedule in itertools.product(devices, dtypes, impls, schedules):
+        for i, f in enumerate(flags or flag_combinations()):
+            configs.append(RunConfig(optimizer=optimizer, options={"lr": lr, **f}, impl=impl, dtype=dtype,
+                                     device=device, schedule=schedule, steps=steps,
+                                     lr_tensor=bool(i % 2), seed=i))
+    return configs
+
+
+# -- realistic loops -------------------------------------------------------------------------
+_G = GroupSpec
+_T = TensorSpec
+_TWO_GROUPS = (
+    _G((_T((3,)), _T((2, 3), contiguous=False))),
+    _G((_T((4,)), _T(())), {"lr": 0.02, "momentum": 0.5, "dampening": 0.25, "weight_decay": 0.05}),
+)
+_FROZEN = (_G((_T((3,), frozen=frozenset({1, 2, 3})), _T((2, 2), contiguous=False, frozen=frozenset({5, 6})),
+               _T((2,)))),)
+_BASE = {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01}
+
+SCENARIOS: dict[str, RunConfig] = {
+    c.name: c
+    for c in [
+        RunConfig(name="two_groups", options=_BASE, groups=_TWO_GROUPS, schedule="explicit", steps=30),
+        RunConfig(name="frozen_then_unfrozen", options=_BASE, groups=_FROZEN, steps=12),
+        RunConfig(name="frozen_then_unfrozen_fused", options=_BASE, groups=_FROZEN, steps=12, impl="fused"),
+        RunConfig(name="scaler_skips", options={**_BASE, "dampening": 0.1}, skip_steps=frozenset({3, 4, 9}),
+                  steps=15, dtype="float32"),
+        RunConfig(name="scaler_skips_fused", options={**_BASE, "dampening": 0.1}, skip_steps=frozenset({3, 4, 9}),
+                  steps=15, dtype="float32", impl="fused"),
+        RunConfig(name="scaler_skips_first_fused", options=_BASE, skip_steps=frozenset({1}), steps=6,
+                  dtype="float32", impl="fused"),
+        RunConfig(name="checkpoint_resume", options={**_BASE, "nesterov": True}, checkpoint_at=7, steps=15,
+                  schedule="onecycle", impl="foreach", lr_tensor=True),
+        RunConfig(name="checkpoint_resume_fused", options=_BASE, checkpoint_at=5, steps=12, schedule="cyclic",
+                  impl="fused"),
+        RunConfig(name="quadratic_objective", options={**_BASE, "nesterov": True}, objective=QUADRATIC,
+                  schedule="cosine", steps=40),
+        RunConfig(name="quartic_objective_float32", options=_BASE, objective=QUARTIC, schedule="step",
+                  steps=40, dtype="float32", impl="fused"),
+        RunConfig(name="maximize_objective", options={**_BASE, "maximize": True, "lr": 0.01},
+                  objective=QUADRATIC, steps=10),
+    ]
+    + [RunConfig(name=f"scheduler_{s}", options={**_BASE, "dampening": 0.1}, schedule=s, steps=40,
+                 lr_tensor=s in ("exponential", "plateau"))
+       for s in ("step", "multistep", "exponential", "cosine", "lambda", "plateau", "cyclic", "onecycle",
+                 "explicit_momentum")]
+}
+
+
+# -- judging one configuration -----------------------------------------------------------------
+def formulation_options(name: str, hyper: dict[str, np.ndarray], flags: dict[str, bool]) -> tuple:
+    """Options for catalogue entry ``name``: a role recorded as zero throughout is passed as 0
+    (it changes the program: no buffer, no decay term), any other role stays symbolic, and the
+    boolean flags the entry takes are passed through."""
+    accepted = inspect.signature(CATALOGUE[name]).parameters
+    options = {}
+    for role in ROLES:
+        if role not in accepted or role not in hyper:
+            continue
+        values = hyper[role][~np.isnan(hyper[role])]
+        if len(values) and np.all(values == 0):
+            options[role] = 0
+        elif len(values) and np.any(values == 0) and role == "momentum":
+            raise ReferenceError_("momentum switches between zero and non-zero: torch then skips the "
+                                  "buffer on some steps, which no single formulation describes")
+    for flag, value in flags.items():
+        if flag in accepted:
+            options[flag] = value
+    return tuple(sorted(options.items()))
+
+
+@dataclass
+class Outcome:
+    config: RunConfig
+    report: Report
+    known_defect: str | None = None
+
+    @property
+    def unexpected(self) -> bool:
+        """A failure nobody expected, or a known defect that no longer shows (strict)."""
+        return self.report.passed == (self.known_defect is not None)
+
+
+def check(config: RunConfig, formulation: str = "pytorch_sgd", *, mode: str = "float64") -> Outcome:
+    """Run ``config``, compute derive's expected trajectory, compare; never raises."""
+    observed = run(config)
+    started = time.perf_counter()
+    try:
+        systems = [compiled(formulation, formulation_options(formulation, h, f))
+                   for h, f in zip(observed.hyper, observed.flags)]
+        report = compare(observed, expected(systems, observed, mode=mode))
+    except (ReferenceError_, ValueError, KeyError) as exc:
+        report = Report(config.label(), False, error=f"reference: {exc}", torch_seconds=observed.seconds)
+    report.verify_seconds = time.perf_counter() - started  # reference + tolerance + comparison
+    return Outcome(config, report, defects.known(config))
