@@ -205,6 +205,11 @@ class Report:
 
 def compare(observed, expected, *, label: str | None = None) -> Report:
     """Compare every parameter element at every step; the first mismatch in step order."""
+    with np.errstate(all="ignore"):  # inf/NaN in a diverging run are mismatches, not warnings
+        return _compare(observed, expected, label)
+
+
+def _compare(observed, expected, label) -> Report:
     dtype = observed.config.dtype
     report = Report(label or observed.config.label(), True, torch_seconds=observed.seconds,
                     reference_seconds=expected.seconds)

@@ -171,3 +171,4 @@ def rounding_magnitude(expr: sp.Expr) -> sp.Expr:
 
 QUADRATIC = Objective(X**2 / 2 - X / 4, X, "quadratic")
 QUARTIC = Objective(X**2 / 2 + X**4 / 8, X, "quartic")
+NEGATIVE_QUARTIC = Objective(-(X**2 / 2 + X**4 / 8), X, "negative quartic")  # for maximize

@@ -80,6 +80,8 @@ class RunConfig:
     seed: int = 0
     skip_steps: frozenset[int] = frozenset()  # steps a GradScaler must skip (inf gradient)
     checkpoint_at: int | None = None  # resume in a fresh optimizer after this step
+    initial: tuple[float, ...] | None = None  # values of the only tensor (else seeded normal)
+    readout: Callable[[torch.optim.Optimizer, dict, torch.Tensor], torch.Tensor] | None = None
     name: str = ""
 
     def label(self) -> str:
@@ -124,6 +126,11 @@ def run(config: RunConfig) -> Observed:
     torch_dtype = DTYPES[config.dtype]
     rng = np.random.default_rng(config.seed)
     initial = [[rng.standard_normal(t.shape) for t in g.tensors] for g in config.groups]
+    if config.initial is not None:
+        if len(config.groups) != 1 or len(config.groups[0].tensors) != 1:
+            raise ValueError("RunConfig.initial sets the values of a single tensor in a single group")
+        shape = config.groups[0].tensors[0].shape
+        initial = [[np.asarray(config.initial, dtype=np.float64).reshape(shape)]]
     injected = None
     if config.objective is None:
         injected = [
@@ -134,10 +141,8 @@ def run(config: RunConfig) -> Observed:
 
     params = [[_make_param(v, t, torch_dtype, config.device) for v, t in zip(vals, g.tensors)]
               for vals, g in zip(initial, config.groups)]
-    for gi, group in enumerate(params):
-        for ti, p in enumerate(group):
-            recorder.theta[gi][ti][0] = _to_numpy(p)
     optimizer, scheduler, scaler = _build(config, params, schedule)
+    _record(config, optimizer, params, recorder, 0)
     step = 0
     try:
         for step in range(1, config.steps + 1):
@@ -154,10 +159,8 @@ def run(config: RunConfig) -> Observed:
             else:
                 _scaled_step(config, params, closure, scaler, optimizer, step)
             recorder.step_seconds += time.perf_counter() - t0
-            for gi, group in enumerate(params):
-                for ti, p in enumerate(group):
-                    recorder.theta[gi][ti][step] = _to_numpy(p)
             schedule.advance(scheduler, step)
+            _record(config, optimizer, params, recorder, step)
             if config.checkpoint_at == step:
                 params, optimizer, scheduler, scaler = _resume(config, params, schedule, optimizer,
                                                                scheduler, scaler)
@@ -287,6 +290,15 @@ def _scaled_step(config, params, closure, scaler, optimizer, step: int) -> None:
                     first = False
     scaler.step(optimizer)
     scaler.update()
+
+
+def _record(config: RunConfig, optimizer, params, recorder: "_Recorder", step: int) -> None:
+    """Row ``step`` of every tensor: the parameter, or what ``config.readout`` reads from it."""
+    for gi, group in enumerate(params):
+        for ti, p in enumerate(group):
+            value = p if config.readout is None else config.readout(
+                optimizer, optimizer.param_groups[gi], optimizer.param_groups[gi]["params"][ti])
+            recorder.theta[gi][ti][step] = _to_numpy(value)
 
 
 def _to_numpy(tensor: torch.Tensor) -> np.ndarray:

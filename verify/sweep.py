@@ -51,11 +51,13 @@ def sweep_configs(*, optimizer=torch.optim.SGD, impls=("for-loop", "foreach", "f
                   steps: int = 200, lr: float = 0.05, flags: list[dict] | None = None) -> list[RunConfig]:
     """The full sweep: flag combinations × impls × dtypes × schedules × devices."""
     configs = []
-    for device, dtype, impl, schedule in itertools.product(devices, dtypes, impls, schedules):
+    axes = itertools.product(devices, dtypes, enumerate(impls), enumerate(schedules))
+    for device, dtype, (k, impl), (j, schedule) in axes:
         for i, f in enumerate(flags or flag_combinations()):
+            # lr as a float and as a Tensor alternate so every flag combination meets both
             configs.append(RunConfig(optimizer=optimizer, options={"lr": lr, **f}, impl=impl, dtype=dtype,
                                      device=device, schedule=schedule, steps=steps,
-                                     lr_tensor=bool(i % 2), seed=i))
+                                     lr_tensor=bool((i + j + k) % 2), seed=i))
     return configs
 
 
