@@ -1,0 +1,368 @@
+r"""Closed forms for a symbolic horizon :math:`T`, proven by induction.
+
+From the linear-system view :math:`x_t = A_t x_{t-1} + B_t g_t`
+(:func:`derive.system.linear_system`) the state after :math:`T` steps is
+
+.. math::
+    x_T = \Phi(T,0)\, x_0 + \sum_{k=1}^{T} \Phi(T,k)\, B_k\, g_k,
+    \qquad \Phi(T,k) = A_T A_{T-1} \cdots A_{k+1}, \quad \Phi(k,k) = I,
+
+and, when step 1 has its own matrices (PyTorch's buffer starts as the first
+gradient: ``LinearSystem.first_step_differs``),
+
+.. math::
+    x_T = \Phi(T,1)\,(A_1 x_0 + B_1 g_1) + \sum_{k=2}^{T} \Phi(T,k)\, B_k\, g_k .
+
+**The kernel** :math:`\Phi`.  When :math:`A_t` is triangular (up to a
+permutation of the state: no weight-decay coupling), its entries are written out
+for :math:`A_t = \begin{pmatrix} a_t & c_t \\ 0 & d_t\end{pmatrix}`:
+
+.. math::
+    \Phi_{00} = \prod_{i=k+1}^{T} a_i, \quad \Phi_{11} = \prod_{i=k+1}^{T} d_i, \quad
+    \Phi_{01} = \sum_{j=k+1}^{T} \Bigl(\prod_{i=j+1}^{T} a_i\Bigr)\, c_j
+                \Bigl(\prod_{i=k+1}^{j-1} d_i\Bigr), \quad \Phi_{10} = 0,
+
+with products of ``1`` dropped.  When :math:`A_t` is not triangular (weight
+decay couples :math:`\theta` and the buffer), the entries stay *named*,
+``Phi[T, k, r, c]`` (the same names :mod:`derive.unroll` gives its concrete
+sub-products), defined by the ordered product, i.e. by the recursion
+:math:`\Phi(T+1,k) = A_{T+1}\Phi(T,k)`, :math:`\Phi(k,k) = I`.
+
+**The proof** (:func:`prove`): the base case :math:`F(1) = A_1 x_0 + B_1 g_1`,
+and the step :math:`F(T+1) - (A_{T+1} F(T) + B_{T+1} g_{T+1}) = 0` for
+:math:`T \ge 1`: substitute :math:`T \to T+1`, peel the last term off every
+Sum/Product with upper limit :math:`T+1`, apply the kernel recursion (proven
+entry by entry for an explicit kernel, the definition for a named one), then sum
+linearity (:mod:`derive.summation`) cancels the difference to ``0``.
+:func:`check_against_concrete` compares :math:`F(n)` with
+:func:`derive.unroll.closed_form` for :math:`n = 1..8`.  Both fail on a wrong
+closed form.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import sympy as sp
+
+from derive.errors import DeriveError
+from derive.formulation import Formulation
+from derive.summation import instantiate, linear_normal_form, peel
+from derive.symbols import T, g, i, j, k, t
+from derive.system import LinearSystem, linear_system
+from derive.unroll import Phi, closed_form
+
+
+@dataclass(frozen=True)
+class TransitionKernel:
+    r""":math:`\Phi(T,k) = A_T \cdots A_{k+1}` as a matrix of expressions in ``T`` and ``k``.
+
+    ``entries`` holds explicit Sum/Product expressions when ``explicit`` (a
+    triangular :math:`A_t`), otherwise the names ``Phi[T, k, r, c]``.  ``step`` is
+    the template :math:`A_t` (in ``t``) the kernel is the ordered product of.
+    """
+
+    step: sp.Matrix
+    entries: sp.Matrix
+    explicit: bool
+
+    def at(self, upper, lower) -> sp.Matrix:
+        """:math:`\\Phi(\\text{upper}, \\text{lower})` (symbolic or integer arguments)."""
+        return self.entries.subs({T: upper, k: lower}, simultaneous=True)
+
+    def product(self, upper: int, lower: int) -> sp.Matrix:
+        """The ordered product :math:`A_{upper} \\cdots A_{lower+1}` for integers (cached)."""
+        return _ordered_product(self.step, int(upper), int(lower))
+
+    def recursion(self) -> tuple[tuple[str, sp.Expr], ...]:
+        """The defining identities, one row per entry, with ``Phi[T, k, r, c]`` names."""
+        n = self.step.shape[0]
+        A = self.step.subs(t, T + 1)
+        rows = []
+        for r in range(n):
+            for c in range(n):
+                rhs = sum((A[r, m] * Phi[T, k, m, c] for m in range(n)), sp.S.Zero)
+                rows.append((f"kernel recursion, entry ({r},{c})", sp.Eq(Phi[T + 1, k, r, c], rhs)))
+                rows.append((f"kernel at equal steps, entry ({r},{c})",
+                             sp.Eq(Phi[k, k, r, c], sp.S.One if r == c else sp.S.Zero)))
+        return tuple(rows)
+
+
+@lru_cache(maxsize=4096)
+def _ordered_product(step: sp.Matrix, upper: int, lower: int) -> sp.Matrix:
+    if upper <= lower:
+        return sp.ImmutableMatrix(sp.eye(step.shape[0]))
+    return sp.ImmutableMatrix(_ordered_product(step, upper, lower + 1) * step.subs(t, lower + 1))
+
+
+def _product(factor: sp.Expr, lo, hi) -> sp.Expr:
+    """:math:`\\prod_{i=lo}^{hi}` of the template *factor* (in ``t``); a product of 1 is 1."""
+    factor = factor.subs(t, i)
+    return sp.S.One if factor == 1 else sp.Product(factor, (i, lo, hi))
+
+
+def _triangular_order(A: sp.Matrix) -> tuple[int, ...] | None:
+    """A state order that makes *A* upper triangular (sizes 1 and 2), else ``None``."""
+    n = A.shape[0]
+    if n == 1:
+        return (0,)
+    if n == 2:
+        if A[1, 0] == 0:
+            return (0, 1)
+        if A[0, 1] == 0:
+            return (1, 0)
+    return None
+
+
+def transition_kernel(system: LinearSystem) -> TransitionKernel:
+    """The kernel of *system*: explicit when ``A_t`` is triangular, named otherwise."""
+    A, n = sp.ImmutableMatrix(system.A), system.size
+    order = _triangular_order(A)
+    if order is None:
+        return TransitionKernel(A, sp.Matrix(n, n, lambda r, c: Phi[T, k, r, c]), False)
+    P = A.extract(list(order), list(order))
+    E = sp.zeros(n, n)
+    E[0, 0] = _product(P[0, 0], k + 1, T)
+    if n == 2:
+        E[1, 1] = _product(P[1, 1], k + 1, T)
+        if P[0, 1] != 0:
+            E[0, 1] = sp.Sum(_product(P[0, 0], j + 1, T) * P[0, 1].subs(t, j)
+                             * _product(P[1, 1], k + 1, j - 1), (j, k + 1, T))
+    entries = sp.zeros(n, n)
+    for r in range(n):
+        for c in range(n):
+            entries[order[r], order[c]] = E[r, c]
+    return TransitionKernel(A, entries, True)
+
+
+@dataclass(frozen=True)
+class SymbolicClosedForm:
+    """``base[T]`` for a symbolic ``T``: the structure the renderers and claims read.
+
+    ``state`` maps each state base to its closed form (Sum/Product over indexed
+    symbols, ``Phi[T, k, r, c]`` names for a non-triangular kernel); ``kernel``
+    is :math:`\\Phi`; ``first_step_split`` says whether step 1 is peeled off as
+    :math:`\\Phi(T,1)(A_1 x_0 + B_1 g_1)`; ``proof`` holds the induction as
+    ``(label, expression)`` rows; ``verified_up_to`` is the largest ``n`` for
+    which the form was compared with the concrete unroll at ``T = 1..n``.
+    """
+
+    formulation: Formulation
+    state: dict
+    kernel: TransitionKernel
+    first_step_split: bool
+    proof: tuple[tuple[str, sp.Expr], ...] = ()
+    verified_up_to: int = 0
+    symbolic_init: bool = False
+
+    @property
+    def params(self) -> sp.Expr:
+        return self.state[self.formulation.params]
+
+    def at(self, steps: int) -> dict:
+        """Every state variable at the integer horizon *steps*, sums written out (not expanded)."""
+        return {s: self._instantiate(e.subs(T, steps)) for s, e in self.state.items()}
+
+    def _instantiate(self, expr: sp.Expr) -> sp.Expr:
+        def name(leaf):
+            if leaf.base == Phi and all(x.is_Integer for x in leaf.indices):
+                upper, lower, r, c = (int(x) for x in leaf.indices)
+                return self.kernel.product(upper, lower)[r, c]
+            return leaf
+        return instantiate(expr, name)
+
+
+def _build(f: Formulation, symbolic_init: bool) -> SymbolicClosedForm:
+    system = linear_system(f)
+    kernel = transition_kernel(system)
+    n = system.size
+    x0 = f.initial_state(symbolic=symbolic_init)
+    x0 = sp.Matrix([x0[s] for s in f.state])
+    split = system.first_step_differs
+    if split:
+        head, lo = kernel.at(T, 1) * (system.A1 * x0 + system.B1 * g[1]), 2
+    else:
+        head, lo = kernel.at(T, 0) * x0, 1
+    weights = kernel.entries * system.B.subs(t, k)
+    state = {}
+    for r, s in enumerate(f.state):
+        tail = sp.Sum(weights[r] * g[k], (k, lo, T)) if weights[r] != 0 else sp.S.Zero
+        state[s] = head[r] + tail
+    del n
+    return SymbolicClosedForm(f, state, kernel, split, symbolic_init=symbolic_init)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """The induction as rows; ``obligations`` are the residuals that must be exactly 0."""
+
+    rows: tuple[tuple[str, sp.Expr], ...]
+    obligations: tuple[tuple[str, sp.Expr], ...]
+
+    @property
+    def holds(self) -> bool:
+        return all(residual == 0 for _, residual in self.obligations)
+
+    def failures(self) -> list[str]:
+        return [f"{label}: residual {residual}" for label, residual in self.obligations if residual != 0]
+
+
+def _kernel_rows(kernel: TransitionKernel) -> tuple[list, list]:
+    if not kernel.explicit:
+        return [(label + " (definition)", eq) for label, eq in kernel.recursion()], []
+    rows, obligations = [], []
+    n = kernel.step.shape[0]
+    A = kernel.step.subs(t, T + 1)
+    upper, equal = kernel.at(T + 1, k), kernel.at(k, k)
+    stepped = A * kernel.entries
+    for r in range(n):
+        for c in range(n):
+            peeled = peel(upper[r, c], T + 1)
+            residual = linear_normal_form(peeled - stepped[r, c])
+            diagonal = linear_normal_form(equal[r, c] - (1 if r == c else 0))
+            rows += [
+                (f"kernel entry ({r},{c})", sp.Eq(Phi[T, k, r, c], kernel.entries[r, c])),
+                (f"kernel entry ({r},{c}) at T+1, last factor peeled", sp.Eq(Phi[T + 1, k, r, c], peeled)),
+                (f"kernel step ({r},{c}): Phi(T+1,k) - A_(T+1) Phi(T,k), by sum linearity", residual),
+                (f"kernel at equal steps ({r},{c}): Phi(k,k) - I", diagonal),
+            ]
+            obligations += [(f"kernel step ({r},{c})", residual),
+                            (f"kernel at equal steps ({r},{c})", diagonal)]
+    return rows, obligations
+
+
+def _apply_recursion(expr: sp.Expr, A_next: sp.Matrix) -> sp.Expr:
+    """Rewrite named entries: ``Phi[k,k]`` to ``I`` and ``Phi[T+1,k]`` to ``A_(T+1) Phi(T,k)``."""
+    n = A_next.shape[0]
+
+    def rewrite(leaf):
+        upper, lower, r, c = leaf.indices
+        if sp.expand(upper - lower) == 0:
+            return sp.S.One if r == c else sp.S.Zero
+        if sp.expand(upper - T - 1) == 0:
+            return sum((A_next[r, m] * Phi[T, lower, m, c] for m in range(n)), sp.S.Zero)
+        return leaf
+
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == Phi, rewrite)
+
+
+def prove(scf: SymbolicClosedForm) -> Proof:
+    """Prove *scf* by induction on ``T``: base case ``T = 1``, then ``T -> T+1`` for ``T >= 1``."""
+    f, system = scf.formulation, linear_system(scf.formulation)
+    rows, obligations = _kernel_rows(scf.kernel)
+    x0 = f.initial_state(symbolic=scf.symbolic_init)
+    first = system.A1 * sp.Matrix([x0[s] for s in f.state]) + system.B1 * g[1]
+    A_next, B_next = system.A.subs(t, T + 1), system.B.subs(t, T + 1)
+    F = sp.Matrix([scf.state[s] for s in f.state])
+    one_step = A_next * F + B_next * g[T + 1]
+    at_one = scf.at(1)
+    for r, s in enumerate(f.state):
+        base = sp.expand(at_one[s] - first[r])
+        upper = F[r].subs(T, T + 1)
+        peeled = peel(upper, T + 1)
+        if not scf.kernel.explicit:
+            peeled = _apply_recursion(peeled, A_next)
+        residual = linear_normal_form(peeled - one_step[r])
+        rows += [
+            (f"closed form of {s}", sp.Eq(s[T], scf.state[s])),
+            (f"base case: {s}[1] - (A_1 x_0 + B_1 g_1)", base),
+            (f"{s}[T+1] from the closed form", sp.Eq(s[T + 1], upper)),
+            (f"{s}[T+1], last terms peeled" + ("" if scf.kernel.explicit else ", kernel recursion applied"),
+             sp.Eq(s[T + 1], peeled)),
+            (f"one step applied to the closed form: A_(T+1) x_T + B_(T+1) g_(T+1), row {s}",
+             sp.Eq(s[T + 1], one_step[r])),
+            (f"induction step for {s}: difference by sum linearity", residual),
+        ]
+        obligations += [(f"base case for {s}", base), (f"induction step for {s}", residual)]
+    return Proof(tuple(rows), tuple(obligations))
+
+
+@dataclass(frozen=True)
+class ConcreteCheck:
+    """The symbolic form at ``T = n`` against :func:`derive.unroll.closed_form` for ``n = 1..up_to``."""
+
+    up_to: int
+    mismatch: tuple | None = None  # (n, base, difference) at the first disagreement
+
+    @property
+    def holds(self) -> bool:
+        return self.mismatch is None
+
+    @property
+    def verified_up_to(self) -> int:
+        return self.up_to if self.mismatch is None else self.mismatch[0] - 1
+
+
+def _hyperparameter_point(system: LinearSystem, n: int, seed: int) -> dict:
+    """Exact random rationals for every hyperparameter a horizon-*n* form can read."""
+    rng = random.Random(seed)
+    point = {}
+    for item in sorted(system.symbols(), key=sp.default_sort_key):
+        if isinstance(item, sp.IndexedBase):
+            for step in range(0, n + 3):  # templates read mu[t+1]; one spare either side
+                point[item[step]] = sp.Rational(rng.randint(1, 10**6), 10**6 + 3)
+        else:
+            point[item] = sp.Rational(rng.randint(1, 10**6), 10**6 + 3)
+    return point
+
+
+def _concrete_at(concrete, point: dict) -> dict:
+    """The concrete closed form with the hyperparameters bound: shared sub-products in order."""
+    known = dict(point)
+    for name, value in concrete.definitions.items():
+        known[name] = value.xreplace(known)
+    return {s: sum((c.xreplace(known) * x for x, c in concrete.coefficients[s].items()), sp.S.Zero)
+            for s in concrete.formulation.state}
+
+
+def check_against_concrete(scf: SymbolicClosedForm, up_to: int = 8, *, expanded_up_to: int = 4,
+                           points: int = 2) -> ConcreteCheck:
+    r"""Compare ``F(n)`` with :func:`derive.unroll.closed_form` for ``n = 1..up_to``.
+
+    For ``n <= expanded_up_to`` both sides are expanded and compared as
+    polynomials.  Beyond that (where expansion costs seconds) the hyperparameters
+    are bound to *points* sets of exact random rationals (fixed seeds), the
+    gradients and initial values stay symbols, and the two linear forms are
+    compared exactly: a wrong coefficient polynomial survives a random point only
+    with probability ``degree / 10^6`` (Schwartz-Zippel).
+    """
+    f = scf.formulation
+    system = linear_system(f)
+    for n in range(1, up_to + 1):
+        concrete = closed_form(f, n, symbolic_init=scf.symbolic_init)
+        ours = scf.at(n)
+        for s in f.state:
+            if n <= expanded_up_to:
+                difference = sp.expand(ours[s] - concrete.expression(s))
+                if difference != 0:
+                    return ConcreteCheck(up_to, (n, s, difference))
+        if n <= expanded_up_to:
+            continue
+        for seed in range(points):
+            point = _hyperparameter_point(system, n, seed)
+            theirs = _concrete_at(concrete, point)
+            for s in f.state:
+                difference = sp.expand(ours[s].xreplace(point) - theirs[s])
+                if difference != 0:
+                    return ConcreteCheck(up_to, (n, s, difference))
+    return ConcreteCheck(up_to)
+
+
+@lru_cache(maxsize=None)
+def symbolic_closed_form(f: Formulation, *, symbolic_init: bool = False, check_up_to: int = 8) -> SymbolicClosedForm:
+    """The closed form of *f* for a symbolic horizon, proven and checked (cached per formulation).
+
+    Raises :class:`~derive.errors.DeriveError` if the proof or the check fails
+    (a bug in derive, never an expected outcome).
+    """
+    scf = _build(f, symbolic_init)
+    proof = prove(scf)
+    if not proof.holds:
+        raise DeriveError(f"{f.name}: induction proof failed: {'; '.join(proof.failures())}")
+    check = check_against_concrete(scf, check_up_to)
+    if not check.holds:
+        n, s, diff = check.mismatch
+        raise DeriveError(f"{f.name}: symbolic closed form disagrees with the unroll at T={n} for {s}: {diff}")
+    return replace(scf, proof=proof.rows, verified_up_to=check.verified_up_to)
