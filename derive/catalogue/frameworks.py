@@ -108,7 +108,7 @@ def chainer_nesterov_ag(*, lr=None, momentum=None) -> Formulation:
 def mlx_sgd(*, lr=None, momentum=None, dampening=None, weight_decay=None, nesterov=False) -> Formulation:
     """MLX ``SGD``: PyTorch's update from a zero buffer, so step 1 is damped too."""
     lr, m = resolve(lr, eps[t], "lr"), resolve(momentum, mu[t], "momentum")
-    damp = resolve(dampening, 0 if nesterov else tau, "dampening")
+    damp = resolve(dampening, sp.S.Zero if nesterov else tau, "dampening")
     wd = resolve(weight_decay, lam, "weight_decay")
     check_nesterov(nesterov, m, damp)
     step = ghat[t] + m * b[t] if nesterov else b[t]
