@@ -9,11 +9,12 @@ Rules (each has an exact-string test in ``tests/render/test_printer.py``):
 * ``nabla_f(x)`` prints :math:`\nabla f(x)`.
 * Numbers are exact: ``Rational(9, 10)`` prints :math:`\frac{9}{10}`; a float
   raises, because derive never puts one in an expression.
-* Terms of a sum are in *reading order*: positive terms first, numbers before
-  symbols (but a step reads
-  :math:`k+1`), then by the latest step they involve, then SymPy's canonical key;
+* Terms of a sum are in *reading order*: by degree (numbers first, but a step
+  reads :math:`k+1`), positive before negative, then by the latest step they
+  involve, then SymPy's canonical key; a bracket reads with a positive
+  constant, :math:`-(1-\tau)` rather than :math:`(\tau-1)`;
   factors of a product read coefficient, constants, schedules,
-  sub-expressions, the state, then sums and products
+  sub-expressions, matrices (:math:`A_t x_{t-1}`), the state, then sums and products
   (:math:`\varepsilon_t b_t`, not :math:`b_t \varepsilon_t`).  The order is a
   total order, so the output is deterministic.
 * Sums and products print with their limits, :math:`\sum_{k=1}^{T}`,
@@ -35,6 +36,7 @@ HOUSE_NAMES = {
     "thetatilde": r"\tilde{\theta}",
     "ghat": r"\hat{g}",
     "Phi": r"\Phi",
+    "vbar": r"\bar{v}",
     "tau": r"\tau",
     "lambda": r"\lambda",
     "nabla_f": r"\nabla f",
@@ -42,6 +44,8 @@ HOUSE_NAMES = {
 
 # Which bases are hyperparameter schedules (printed before the state in a product).
 SCHEDULES = frozenset({"epsilon", "mu"})
+# Matrices acting on the state (linear-system view, change of variables): before the state too.
+OPERATORS = frozenset({"A", "B", "C", "S"})
 
 
 def _step_of(index: sp.Expr) -> tuple:
@@ -59,6 +63,27 @@ def latest_step(expr: sp.Expr) -> tuple:
     """The latest step an expression involves (first index of its Indexed atoms)."""
     steps = [_step_of(a.indices[0]) for a in expr.atoms(sp.Indexed)]
     return max(steps) if steps else (-1, 0)
+
+
+def _degree(term: sp.Expr) -> int:
+    """Number of factors in a term (powers count their exponent): sums read by degree."""
+    if term.is_number:
+        return 0
+    degree = 0
+    for factor in sp.Mul.make_args(term):
+        if factor.is_number:
+            continue
+        exp = factor.exp if factor.is_Pow else sp.S.One
+        degree += int(exp) if exp.is_Integer and exp > 0 else 1
+    return degree
+
+
+def _leads_negative(bracket: sp.Add) -> bool:
+    """Whether a sum reads better negated: a negative constant, or every term negative."""
+    constant, _ = bracket.as_coeff_Add()
+    if constant != 0:
+        return constant < 0
+    return all(term.could_extract_minus_sign() for term in bracket.args)
 
 
 class HousePrinter(LatexPrinter):
@@ -108,8 +133,23 @@ class HousePrinter(LatexPrinter):
             tex += rf"{symbol}_{{{self._index(var)}={self._index(lower)}}}^{{{self._index(upper)}}} "
         body = self._print(expr.function)
         if expr.function.is_Add:
-            body = rf"\left({body}\right)"
+            return tex + rf"\left({body}\right)"
+        if body.startswith("- ") and symbol == r"\sum":
+            return "- " + tex + body[2:]  # the sum of negatives reads as minus a sum
         return tex + body
+
+    def _print_Add(self, expr, order=None):
+        # A term's sign is read off its printed form, so -Sum(...) and -(...) join with " - ".
+        tex = ""
+        for n, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            part = self._print(term)
+            if self._needs_add_brackets(term):
+                part = rf"\left({part}\right)"
+            if part.startswith("-"):
+                tex += ("- " if n == 0 else " - ") + part[1:].lstrip()
+            else:
+                tex += part if n == 0 else " + " + part
+        return tex
 
     # -- numbers -------------------------------------------------------------
     def _print_Float(self, expr):
@@ -129,8 +169,7 @@ class HousePrinter(LatexPrinter):
 
     @staticmethod
     def _term_key(term):
-        return (term.could_extract_minus_sign(), bool(term.free_symbols), latest_step(term),
-                sp.default_sort_key(term))
+        return (_degree(term), term.could_extract_minus_sign(), latest_step(term), sp.default_sort_key(term))
 
     @staticmethod
     def _factor_key(factor):
@@ -141,33 +180,55 @@ class HousePrinter(LatexPrinter):
             rank = 1
         elif isinstance(base, sp.Indexed) and str(base.base.label) in SCHEDULES:
             rank = 2
+            return (rank, str(base.base.label), latest_step(factor), sp.default_sort_key(factor))
         elif base.is_Add:
             rank = 3
+        elif isinstance(base, sp.Indexed) and str(base.base.label) in OPERATORS:
+            rank = 4
         elif isinstance(base, sp.Indexed):
             rank = 5
         else:
-            rank = 4
-        return (rank, latest_step(factor), sp.default_sort_key(factor))
+            rank = 4.5
+        return (rank, "", latest_step(factor), sp.default_sort_key(factor))
 
     def _print_Mul(self, expr):
         coeff, factors = expr.as_coeff_mul()
-        if not coeff.is_Rational or any(f.is_Pow and f.exp.is_negative for f in factors):
-            return super()._print_Mul(expr)  # a quotient: SymPy's \frac layout
-        # SymPy distributes a minus sign into a bracket, -(1 + mu) -> (-1 - mu): take it back out.
+        if not coeff.is_Rational:
+            return super()._print_Mul(expr)
+        if any(f.is_Pow and f.exp.is_negative for f in factors):
+            return self._quotient(coeff, factors)
+        # A bracket reads with a positive constant: -(1 + mu), not (-1 - mu); -(1 - tau), not (tau - 1).
         factors = list(factors)
         for n, factor in enumerate(factors):
-            if factor.is_Add and all(term.could_extract_minus_sign() for term in factor.args):
+            if factor.is_Add and _leads_negative(factor):
                 factors[n], coeff = -factor, -coeff
         tex = "- " if coeff < 0 else ""
         coeff = abs(coeff)
         parts = [] if coeff == 1 else [self._print(coeff)]
         ordered = sorted(factors, key=self._factor_key)
+        sign = tex
         for n, factor in enumerate(ordered):
             part = self._print(factor)
+            if part.startswith("- ") and not factor.is_Add:
+                part, sign = part[2:], ("" if sign else "- ")
             if self._needs_mul_brackets(factor, first=not parts and n == 0, last=n == len(ordered) - 1):
                 part = rf"\left({part}\right)"
             parts.append(part)
-        return tex + " ".join(parts)
+        return sign + " ".join(parts)
+
+
+    def _quotient(self, coeff, factors) -> str:
+        """``\\frac{schedules}{schedules}`` times the state: the step's factor, then what it scales."""
+        state = [f for f in factors if self._factor_key(f)[0] >= 5 and not (f.is_Pow and f.exp.is_negative)]
+        rest = [f for f in factors if f not in state]
+        numer, denom = sp.fraction(sp.Mul(abs(coeff), *rest))
+        if numer == 1 and len(state) == 1 and not state[0].is_Add:
+            numer, state = state[0], []  # v_t / eps_t, not (1 / eps_t) v_t
+        tex = ("- " if coeff < 0 else "") + rf"\frac{{{self._print(numer)}}}{{{self._print(denom)}}}"
+        for factor in sorted(state, key=self._factor_key):
+            part = self._print(factor)
+            tex += rf" \left({part}\right)" if self._needs_mul_brackets(factor, last=True) else f" {part}"
+        return tex
 
 
 def house_latex(expr, **settings) -> str:

@@ -82,3 +82,13 @@ def test_order_does_not_depend_on_construction_order():
     a = theta[t - 1] + mu[t] * v[t - 1] - eps[t] * g[t]
     z = -eps[t] * g[t] + v[t - 1] * mu[t] + theta[t - 1]
     assert house_latex(a) == house_latex(z) == r"\theta_{t-1} + \mu_{t} v_{t-1} - \varepsilon_{t} g_{t}"
+
+
+def test_a_quotient_prints_the_step_factor_then_the_state():
+    assert house_latex(eps[t] * mu[t] / eps[t - 1] * v[t - 1]) == r"\frac{\varepsilon_{t} \mu_{t}}{\varepsilon_{t-1}} v_{t-1}"
+    assert house_latex(-v[t] / eps[t]) == r"- \frac{v_{t}}{\varepsilon_{t}}"
+
+
+def test_matrices_act_on_the_state_from_the_left():
+    A, x = sp.IndexedBase("A"), sp.IndexedBase("x")
+    assert house_latex(A[t] * x[t - 1]) == r"A_{t} x_{t-1}"

@@ -1,0 +1,130 @@
+r"""The appendix, built from derive's objects: one section per formulation, then the claims.
+
+For each formulation (catalogue order): its citation, its update (the Assign
+program, the first step as a case), its linear-system matrices, its closed form
+after a concrete horizon with a time-varying :math:`\varepsilon_t`
+(:func:`derive.unroll.closed_form`), its closed form for a symbolic horizon with
+the induction's obligations (:mod:`derive.induction`), and, when its learning
+rate sits elsewhere than the chosen convention, the same program after the
+change of variables between velocity and buffer (:mod:`derive.render.convention`).
+Then each claim with its verdict and evidence (:mod:`derive.claims`), and the
+operation counts (:mod:`derive.opcount`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from derive.catalogue import get, names
+from derive.errors import DeriveError
+from derive.formulation import Formulation
+from derive.render import convention as conventions
+from derive.render.derivation import A, B, C, Row, closed_form_rows, system_rows, update_rows, x
+from derive.render.document import Display, Document, Section, text
+from derive.symbols import T, eps, g, mu, t
+from derive.unroll import closed_form
+
+TITLE = "Appendix: SGD with momentum and Nesterov momentum, derived and checked"
+CHECK_UP_TO = 3  # horizons at which each symbolic closed form is compared with the unroll
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the appendix contains: ``only`` (formulation names and claim ids), the worked horizon, the convention."""
+
+    only: tuple[str, ...] = ()
+    horizon: int = 3
+    convention: str = "paper"
+
+    def __post_init__(self):
+        if self.convention not in conventions.CONVENTIONS:
+            raise DeriveError(f"unknown convention {self.convention!r}; use one of {', '.join(conventions.CONVENTIONS)}")
+        if not 1 <= self.horizon <= 6:
+            raise DeriveError(f"--horizon must be between 1 and 6 (the closed forms are printed in full), got {self.horizon}")
+
+
+def preface(options: Options) -> tuple:
+    return (
+        text("Every equation below is printed from the SymPy objects that derive computed and checked: "
+             "the update programs of the catalogue, their linear-system matrices, their closed forms "
+             "and the claim verdicts. Nothing is typed twice."),
+        text("Step ", t, " turns the state at step ", t - 1, " into the state at step ", t,
+             ", using the learning rate ", eps[t], ", the momentum ", mu[t], " and the gradient ", g[t],
+             ", taken at the gradient point of each formulation. Schedules are arbitrary sequences; "
+             "a constant is the special case. Velocities are shown in the ", options.convention,
+             " convention (", conventions.describe(options.convention), ")."),
+    )
+
+
+def symbolic_rows(f: Formulation) -> tuple[tuple[Row, ...], int]:
+    """The closed form for a symbolic horizon and the induction's obligations (each 0)."""
+    from derive.induction import symbolic_closed_form
+
+    scf = symbolic_closed_form(f, check_up_to=CHECK_UP_TO)
+    rows = [Row(f.params[T], scf.params, "parameters")]
+    for label, expr in scf.proof:
+        if label.startswith(("base case", "induction step", "kernel step")):
+            rows.append(Row(None, expr, label, relation=""))
+    return tuple(rows), scf.verified_up_to
+
+
+def formulation_section(f: Formulation, options: Options) -> Section:
+    blocks = [text("Source: ", f.citation, "."), text("Update, as one step of the program:"),
+              Display(update_rows(f))]
+    if f.note:
+        blocks.insert(1, text(f.note))
+    converted = conventions.convert(f, options.convention)
+    if converted is not None:
+        blocks += [text(f"In the {options.convention} convention, by the change of variables on the first line:"),
+                   Display(converted)]
+    blocks += [text("Linear-system view, ", sp.Eq(x[t], A[t] * x[t - 1] + B[t] * g[t], evaluate=False),
+                    ", the gradient taken at ", C[t] * x[t - 1], ":"),
+               Display(system_rows(f)),
+               text("Closed form after ", sp.Eq(T, options.horizon, evaluate=False),
+                    " steps, every schedule time-varying:"),
+               Display(closed_form_rows(closed_form(f, options.horizon)))]
+    rows, checked = symbolic_rows(f)
+    blocks += [text("Closed form for a symbolic horizon ", T, ", proven by induction on ", T,
+                    " (each obligation below is exactly 0) and compared with the unroll for ",
+                    sp.Eq(T, 1, evaluate=False), f", ..., {checked}:"),
+               Display(rows)]
+    return Section(f.title, f.name, tuple(blocks))
+
+
+def select(options: Options) -> tuple[list[str], list[str] | None]:
+    """The formulation names and claim ids chosen by ``--only`` (all by default)."""
+    claim_ids = _claim_ids()
+    if not options.only:
+        return names(), claim_ids
+    known = set(names()) | set(claim_ids or ())
+    unknown = [x for x in options.only if x not in known]
+    if unknown:
+        raise DeriveError(f"--only: unknown id {', '.join(unknown)}; use catalogue names "
+                          "(`derive list`) or claim ids (`derive claims`)")
+    return ([n for n in names() if n in options.only],
+            [c for c in (claim_ids or ()) if c in options.only])
+
+
+def _claim_ids() -> list[str] | None:
+    try:
+        from derive.claims import REGISTRY
+    except ImportError:
+        return None
+    return list(REGISTRY)
+
+
+def build(options: Options = Options()) -> Document:
+    """The appendix document for *options*."""
+    from derive.render import claims_section
+
+    formulation_names, claim_ids = select(options)
+    sections = []
+    if formulation_names:
+        subsections = tuple(formulation_section(get(n), options) for n in formulation_names)
+        sections.append(Section("Formulations", "formulations",
+                                (text("Each formulation of the catalogue, in the order of the catalogue."),),
+                                subsections))
+    sections += claims_section.sections(claim_ids, formulation_names)
+    return Document(TITLE, preface(options), tuple(sections))

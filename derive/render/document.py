@@ -1,0 +1,74 @@
+"""The appendix as a small document tree that both writers (LaTeX, Markdown) walk.
+
+Prose is a tuple of parts: a ``str`` is text (each writer escapes it), a
+:class:`Math` is inline mathematics (already in the house notation).  Display
+mathematics is a :class:`Display` of derivation rows; tables hold cells of
+parts.  The tree is plain data, so the writers stay free of derive's logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+import sympy as sp
+
+from derive.render.derivation import Row
+from derive.render.printer import house_latex
+
+
+@dataclass(frozen=True)
+class Math:
+    """Inline mathematics, LaTeX in the house notation."""
+
+    tex: str
+
+
+Part = Union[str, Math]
+
+
+def math(expr) -> Math:
+    """Inline math for a SymPy expression, through the house printer."""
+    return Math(house_latex(expr))
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    parts: tuple[Part, ...]
+
+
+@dataclass(frozen=True)
+class Display:
+    """Aligned display mathematics: one derivation row per line."""
+
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[tuple[Part, ...], ...], ...]
+    caption: str = ""
+
+
+Block = Union[Paragraph, Display, Table]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    key: str  # a stable anchor (formulation name, claim id)
+    blocks: tuple[Block, ...] = ()
+    subsections: tuple["Section", ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    preface: tuple[Paragraph, ...]
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+
+def text(*parts) -> Paragraph:
+    """A paragraph from text and :class:`Math` parts (SymPy objects become inline math)."""
+    return Paragraph(tuple(p if isinstance(p, (str, Math)) else math(sp.sympify(p)) for p in parts))

@@ -1,0 +1,27 @@
+"""The appendix's files, rendered in memory: tex (standalone and body), md, and the pdf when possible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from derive.render import latex, markdown
+from derive.render.appendix import Options, build
+from derive.render.output import compile_pdf, pdflatex, write_atomically
+
+BODY = "appendix-body.tex"
+
+
+def render(options: Options = Options(), *, pdf: bool = True) -> dict[str, bytes]:
+    """``{file name: bytes}`` for the appendix; the pdf only when pdflatex exists and *pdf*."""
+    document = build(options)
+    texts = {"appendix.tex": latex.standalone(document, BODY), BODY: latex.body(document),
+             "appendix.md": markdown.document(document)}
+    files = {name: text.encode("utf-8") for name, text in texts.items()}
+    if pdf and pdflatex() is not None:
+        files["appendix.pdf"], _ = compile_pdf(texts, "appendix.tex")
+    return files
+
+
+def write(out_dir: Path, options: Options = Options(), *, pdf: bool = True) -> list[Path]:
+    """Render everything first, then replace the files in *out_dir* (a failure changes nothing)."""
+    return write_atomically(out_dir, render(options, pdf=pdf))

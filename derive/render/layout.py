@@ -1,0 +1,132 @@
+r"""Rows to lines of aligned LaTeX, shared by the LaTeX and the Markdown writers.
+
+Each :class:`~derive.render.derivation.Row` becomes ``lhs &= rhs && \text{label}``.
+A long :class:`~derive.render.derivation.Combination` puts one input per line, and
+a coefficient too long for one line is split between its terms inside
+``\Bigl( ... \Bigr)`` (which, unlike ``\left( ... \right)``, may span lines).
+Only macros that both LaTeX (amsmath) and KaTeX know are emitted.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from derive.render.derivation import Cases, Combination, Row, Text
+from derive.render.printer import HousePrinter, _leads_negative
+
+LINE = 48  # visible width of a displayed line (see width) before a break
+
+
+def width(tex: str) -> int:
+    """Rough visible width of LaTeX: a macro is one glyph, braces and scripts are free."""
+    tex = re.sub(r"\\(left|right|Bigl|Bigr|qquad|quad)\b", "", tex)
+    tex = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: max(m.group(1), m.group(2), key=len), tex)
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    tex = re.sub(r"_\{[^{}]*\}", "_", tex)  # subscripts are small
+    return len(re.sub(r"[{}^ ]", "", tex))
+
+
+def _text(label: str) -> str:
+    escaped = label.replace("\\", r"\backslash ").replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
+    escaped = escaped.replace("#", r"\#").replace("$", r"\$").replace("{", r"\{").replace("}", r"\}")
+    return rf"\text{{{escaped}}}"
+
+
+def _terms(printer: HousePrinter, expr: sp.Expr) -> list[str]:
+    """The signed terms of *expr* in reading order: ``["a", "- b", "+ c"]``."""
+    out = []
+    for n, term in enumerate(printer._as_ordered_terms(expr)):
+        body = printer._print(term)
+        if printer._needs_add_brackets(term):
+            body = rf"\left({body}\right)"
+        if body.startswith("-"):
+            out.append("- " + body[1:].lstrip())
+        else:
+            out.append(("+ " if n else "") + body)
+    return out
+
+
+def _chunks(pieces: list[str], limit: int) -> list[str]:
+    width_of = width
+    lines, current = [], ""
+    for piece in pieces:
+        if current and width_of(current) + width_of(piece) > limit:
+            lines.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}" if current else piece
+    return lines + [current] if current else lines
+
+
+def _unsigned(printer: HousePrinter, coeff: sp.Expr) -> tuple[sp.Expr, bool]:
+    """``(|coeff|, negative)``, the sign as the printer would show it in front."""
+    if coeff.is_Add:
+        return (-coeff, True) if _leads_negative(coeff) else (coeff, False)
+    if printer._print(coeff).startswith("- "):
+        return -coeff, True
+    return coeff, False
+
+
+def _combination(printer: HousePrinter, comb: Combination) -> list[str]:
+    """One input per piece: ``- \\varepsilon_{1} g_{1}``; long coefficients over several lines."""
+    pieces: list[list[str]] = []
+    for n, (coeff, x) in enumerate(comb.terms):
+        c, negative = _unsigned(printer, coeff)
+        sign = "- " if negative else ("+ " if n else "")
+        tx = printer._print(x)
+        if c == 1:
+            pieces.append([sign + tx])
+            continue
+        ctex = printer._print(c)
+        if width(ctex) > LINE and not c.is_Add:
+            c, negative = _unsigned(printer, sp.expand(c))  # too long to keep factored
+            sign = "- " if negative else ("+ " if n else "")
+            ctex = printer._print(c)
+        if not c.is_Add:
+            pieces.append([f"{sign}{ctex} {tx}"])
+        elif width(ctex) <= LINE:
+            pieces.append([rf"{sign}\left({ctex}\right) {tx}"])
+        else:
+            inner = _chunks(_terms(printer, c), LINE)
+            lines = [rf"{sign}\Bigl({inner[0]}"] + inner[1:]
+            lines[-1] += rf"\Bigr) {tx}"
+            pieces.append(lines)
+    if not pieces:
+        return ["0"]
+    flat = [p for group in pieces for p in group]
+    if sum(width(p) for p in flat) <= LINE:
+        return [" ".join(flat)]
+    return flat
+
+
+def _rhs_lines(printer: HousePrinter, rhs) -> list[str]:
+    if isinstance(rhs, Text):
+        return [_text(rhs.text)]
+    if isinstance(rhs, Cases):
+        body = r" \\ ".join(f"{printer.doprint(value)} & {cond}" for value, cond in rhs.branches)
+        return [rf"\begin{{cases}} {body} \end{{cases}}"]
+    if isinstance(rhs, Combination):
+        return _combination(printer, rhs)
+    if isinstance(rhs, str):
+        return [rhs]
+    expr = sp.sympify(rhs)
+    tex = printer.doprint(expr)
+    if expr.is_Add and width(tex) > LINE:
+        return _chunks(_terms(printer, expr), LINE)
+    return [tex]
+
+
+def aligned_lines(rows: tuple[Row, ...], printer: HousePrinter | None = None) -> list[str]:
+    r"""The body of an ``align*`` / ``aligned`` block, one string per line (no ``\\``)."""
+    printer = printer or HousePrinter()
+    lines = []
+    for row in rows:
+        lhs = printer.doprint(row.lhs) if row.lhs is not None else ""
+        rhs = _rhs_lines(printer, row.rhs)
+        rel = row.relation if row.relation in ("=", r"\neq", r"\equiv", r"\approx", ":=") else "="
+        label = f" && {_text(row.label)}" if row.label else ""
+        lines.append(f"{lhs} &{rel} {rhs[0]}{label}")
+        lines.extend(rf"&\qquad {more}" for more in rhs[1:])
+    return lines
