@@ -1,0 +1,44 @@
+"""Judge every claim of the sources: id | verdict | one line of evidence.
+
+Exits 1 when a verdict differs from the recorded one (the regression test a new
+torch or SymPy release must pass); an unknown id is a one-line error (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+
+NAME = "claims"
+HELP = "judge the claims registry (exit 1 when a verdict differs from the recorded one)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    parser.add_argument("--only", nargs="+", metavar="ID", help="judge only these claim ids")
+
+
+def run(args) -> int:
+    from derive.claims import agrees, claims, judge
+
+    selected = claims(args.only)
+    judged = [(c, judge(c)) for c in selected]
+    differing = [c.id for c, v in judged if not agrees(c, v)]
+    if args.json:
+        print(json.dumps([{
+            "id": c.id, "source": c.source, "statement": c.statement, "reading": c.reading,
+            "assumptions": c.assumptions, "verdict": v.verdict, "expected": c.expected,
+            "condition": v.condition, "evidence": v.evidence, "witness": v.witness,
+            "torch_version": v.torch_version,
+        } for c, v in judged], indent=2, ensure_ascii=False))
+    else:
+        width = max(len(c.id) for c in selected)
+        for c, v in judged:
+            mark = "" if agrees(c, v) else f"  [recorded: {c.expected}]"
+            print(f"{c.id:<{width}} | {v.verdict:<23} | {v.evidence}{mark}")
+    if differing:
+        import sys
+
+        print(f"derive: {len(differing)} verdict(s) differ from the recorded ones: {', '.join(differing)}",
+              file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,422 @@
+r"""Equivalence of two formulations by a per-step change of variables.
+
+Formulation :math:`F` (state :math:`x`) and :math:`G` (state :math:`x'`) are
+linear systems :math:`x_t = A_t x_{t-1} + B_t g_t` with the gradient taken at
+:math:`C_t x_{t-1}` (:mod:`derive.system`).  :math:`G` follows :math:`F` under
+:math:`x'_t = S_t x_t` for every gradient sequence, with both gradients taken
+at the same point (so for every objective), exactly when
+
+.. math::
+    A'_t S_{t-1} = S_t A_t, \qquad B'_t = S_t B_t, \qquad C'_t S_{t-1} = C_t,
+    \qquad x'_0 = S_0 x_0,
+
+each imposed on the states the trajectory can reach (:math:`x_0` at step 1:
+``v_0 = 0`` and PyTorch's first-gradient buffer live there).  All conditions are
+linear in the entries of the :math:`S_k`; they are solved step by step by exact
+elimination over the rational functions of the hyperparameters.  An equation
+that reduces to a non-zero expression free of unknowns is the **residual**: no
+change of variables of any form exists unless it vanishes.  A concrete
+**witness** (exact rationals, a quadratic objective) then shows two differing
+values, computed by running both programs.
+
+For a symbolic horizon the solution at a middle step is lifted to a template
+in :math:`t` and the conditions are re-proved at :math:`t` and :math:`t-1`
+(induction; the base case is the concrete step 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from derive.formulation import Formulation
+from derive.system import linear_system
+from derive.symbols import g, t
+
+# Exact values used for witnesses: a schedule that is not constant, nothing degenerate.
+WITNESS_SCHEDULES = {
+    "lr": (sp.Rational(1, 2), sp.Rational(1, 4), sp.Rational(1, 8), sp.Rational(1, 4), sp.Rational(1, 2), sp.Rational(1, 4)),
+    "momentum": (sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 2), sp.Rational(3, 4), sp.Rational(1, 2), sp.Rational(3, 4)),
+    "dampening": sp.Rational(1, 2),
+    "weight_decay": sp.Rational(1, 4),
+}
+WITNESS_OBJECTIVE = {"h": sp.Rational(3, 2), "q": sp.Rational(1), "theta0": sp.Rational(2)}
+# The target formulation's parameters inside a relation (its bases may share F's names).
+TARGET = sp.IndexedBase("target", real=True)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A change of variables ``S`` (per step, and as a template in ``t`` when proved for all t)."""
+
+    source: str
+    target: str
+    S: dict  # step (int) -> Matrix; key ``t`` holds the template
+    rows: tuple[tuple[str, sp.Basic], ...]
+    hyper: dict = field(default_factory=dict)  # solved hyperparameters (translation)
+
+    holds = True
+
+    def __bool__(self) -> bool:
+        return True
+
+    def params_map(self, step=t) -> sp.Expr:
+        """The target's parameters as a function of the source's state at *step*."""
+        S = self.S.get(step, self.S.get(t))
+        return S.row(0) if S is not None else None
+
+
+@dataclass(frozen=True)
+class Residual:
+    """Why no change of variables exists: the first non-vanishing condition, and a witness."""
+
+    source: str
+    target: str
+    label: str
+    residual: sp.Expr
+    rows: tuple[tuple[str, sp.Basic], ...]
+    witness: dict | None
+
+    holds = False
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def _initial(f: Formulation, params0: sp.Expr) -> sp.Matrix:
+    x0 = f.initial_state()
+    x0[f.params] = params0
+    return sp.Matrix([x0[s] for s in f.state])
+
+
+def reachable(f: Formulation, steps: int, params0: sp.Expr) -> list[sp.Matrix]:
+    """``M_k``: x_k = M_k z with z = (theta_0, g_1..g_k); the states step k+1 can start from."""
+    system = linear_system(f)
+    x = _initial(f, params0)
+    out = []
+    for k in range(0, steps + 1):
+        if k:
+            A, B, _ = system.at(k)
+            x = (A * x + B * g[k]).applyfunc(sp.expand)
+        inputs = [params0] + [g[j] for j in range(1, k + 1)]
+        out.append(x.jacobian(inputs))
+    return out
+
+
+def _unknowns(n: int, steps: int) -> list[sp.Matrix]:
+    return [sp.Matrix(n, n, lambda r, c: sp.Symbol(f"s{k}_{r}{c}")) for k in range(steps + 1)]
+
+
+def conditions(F: Formulation, G: Formulation, steps: int, S: list[sp.Matrix], *,
+               same_params: bool = False) -> list[tuple[str, sp.Expr]]:
+    """Every condition for ``x'_k = S_k x_k``, k = 0..steps, as (label, expression = 0)."""
+    sF, sG = linear_system(F), linear_system(G)
+    p0 = F.params[0]
+    MF = reachable(F, steps, p0)
+    eqs = []
+
+    def add(label, M, step=0):
+        for r in range(M.rows):
+            for c in range(M.cols):
+                eqs.append((f"step {step}: {label} [{r},{c}]", M[r, c]))
+
+    add("x'_0 = S_0 x_0", S[0] * _initial(F, p0) - _initial(G, p0))
+    for k in range(1, steps + 1):
+        AF, BF, CF = sF.at(k)
+        AG, BG, CG = sG.at(k)
+        M = MF[k - 1]
+        add(f"C'_{k} S_{k-1} = C_{k}", (CG * S[k - 1] - CF) * M, k)
+        add(f"S_{k} B_{k} = B'_{k}", S[k] * BF - BG, k)
+        add(f"A'_{k} S_{k-1} = S_{k} A_{k}", (AG * S[k - 1] - S[k] * AF) * M, k)
+        if same_params:
+            add(f"c' S_{k} = c", (sG.c * S[k] - sF.c) * MF[k], k)
+    return eqs
+
+
+def eliminate(eqs, unknowns) -> tuple[dict, list[tuple[str, sp.Expr]]]:
+    """Exact elimination: returns (solution, residuals).  Non-linear equations wait their turn.
+
+    Equations are labelled ``step k: ...``; once a step leaves a residual, later
+    steps are not examined (the first failing step is the evidence).
+    """
+    unknowns = set(unknowns)
+    order = {u: n for n, u in enumerate(sorted(unknowns, key=sp.default_sort_key))}
+    sol: dict = {}
+    residuals = []
+    pending = list(eqs)
+    while pending:
+        deferred = []
+        for label, e in pending:
+            if residuals and label.split(":")[0] != residuals[0][0].split(":")[0]:
+                deferred = []
+                break
+            num = sp.numer(sp.together(sp.sympify(e).xreplace(sol)))
+            num = sp.expand(num)
+            present = num.free_symbols & unknowns
+            if not present:
+                if num != 0:
+                    residuals.append((label, num))
+                continue
+            choice = None
+            for u in sorted(present, key=lambda u: -order[u]):  # later steps first
+                a = sp.diff(num, u)
+                if not (a.free_symbols & unknowns) and sp.expand(a) != 0:
+                    choice = (u, a)
+                    if a.is_number:
+                        break
+            if choice is None:
+                deferred.append((label, num))
+                continue
+            u, a = choice
+            value = sp.cancel(-sp.expand(num - a * u) / a)
+            sol = {k: sp.cancel(v.xreplace({u: value})) for k, v in sol.items()}
+            sol[u] = value
+        if deferred and len(deferred) == len(pending):
+            residuals.extend(deferred)
+            break
+        pending = deferred
+    return sol, [(label, sp.factor(r)) for label, r in residuals[:6]]
+
+
+def _fill(S: list[sp.Matrix], sol: dict) -> list[sp.Matrix]:
+    """Apply the solution; leftover free entries default to the identity's (keeps S invertible)."""
+    out = []
+    for M in S:
+        M = M.xreplace(sol)
+        free = {s for s in M.free_symbols if s.name.startswith("s") and "_" in s.name and s.name[1].isdigit()}
+        default = {}
+        for s in free:
+            r, c = s.name.split("_")[1]
+            default[s] = 1 if r == c else 0
+        out.append(M.xreplace(default).applyfunc(sp.cancel))
+    return out
+
+
+def shift(expr, offset: int, base_step: int):
+    """Rewrite concrete indices ``k`` as ``t + (k - base_step)``: lift a step to the template."""
+    return sp.sympify(expr).replace(
+        lambda e: isinstance(e, sp.Indexed) and e.indices[0].is_Integer,
+        lambda e: e.base[t + (e.indices[0] - base_step) + offset])
+
+
+def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: bool = False,
+                substitution: sp.Matrix | None = None, symbolic: bool = True,
+                relation: sp.Expr | None = None, values: dict | None = None):
+    """Decide whether ``x'_t = S_t x_t`` maps F's trajectory onto G's for every objective.
+
+    *substitution*: a template ``S_t`` (in ``t``) to check instead of solving.
+    *same_params*: require ``theta'_t = theta_t``.  *relation*: the expression
+    (in ``F``'s state at ``t`` and ``TARGET[t]``, G's parameters) a witness
+    evaluates; by default ``TARGET[t] - F.params[t]`` or the claimed map.
+    """
+    n, m = len(F.state), len(G.state)
+    if substitution is not None:
+        S = [substitution.subs(t, k) for k in range(steps + 1)]
+    else:
+        S = [sp.Matrix(m, n, lambda r, c: sp.Symbol(f"s{k}_{r}{c}")) for k in range(steps + 1)]
+    unknowns = set().union(*(M.free_symbols for M in S)) if substitution is None else set()
+    unknowns = {u for u in unknowns if u.name.startswith("s")}
+    eqs = conditions(F, G, steps, S, same_params=same_params)
+    sol, residuals = eliminate(eqs, unknowns)
+    if relation is None:
+        relation = _default_relation(F, G, substitution, same_params)
+    if residuals:
+        label, res = min(residuals, key=lambda lr: (sp.count_ops(lr[1]), lr[0]))
+        rows = tuple((lab, r) for lab, r in residuals[:6])
+        return Residual(F.name, G.name, label, res, rows,
+                        witness(F, G, relation, steps=steps + 2, values=values))
+    S = _fill(S, sol)
+    rows = [(f"S_{k}", M) for k, M in enumerate(S)]
+    proof_S = {k: M for k, M in enumerate(S)}
+    if symbolic and steps >= 3:
+        template = substitution if substitution is not None else S[2].applyfunc(lambda e: shift(e, 0, 2))
+        failed = template_conditions(F, G, template, same_params=same_params)
+        rows += failed[1]
+        if failed[0]:
+            label, res = failed[0][0]
+            return Residual(F.name, G.name, label, res, tuple(rows),
+                            witness(F, G, relation, steps=steps + 2, values=values))
+        proof_S[t] = template
+    return Proof(F.name, G.name, proof_S, tuple(rows))
+
+
+def _default_relation(F, G, substitution, same_params):
+    if substitution is not None:
+        return TARGET[t] - (substitution.row(list(G.state).index(G.params)) * sp.Matrix([s[t] for s in F.state]))[0]
+    return TARGET[t] - F.params[t]
+
+
+def template_conditions(F, G, S_t: sp.Matrix, *, same_params=False):
+    """The step-t conditions with ``S_t`` and ``S_{t-1}`` from the template, simplified (t >= 2)."""
+    sF, sG = linear_system(F), linear_system(G)
+    S_prev = S_t.subs(t, t - 1)
+    checks = [
+        ("A'_t S_{t-1} - S_t A_t", sG.A * S_prev - S_t * sF.A),
+        ("S_t B_t - B'_t", S_t * sF.B - sG.B),
+        ("C'_t S_{t-1} - C_t", sG.C * S_prev - sF.C),
+    ]
+    if same_params:
+        checks.append(("c' S_t - c", sG.c * S_t - sF.c))
+    rows, failed = [("S_t", S_t)], []
+    for label, M in checks:
+        M = M.applyfunc(lambda e: sp.factor(sp.cancel(e)))
+        rows.append((label, M))
+        failed += [(f"{label} [{r},{c}]", M[r, c]) for r in range(M.rows) for c in range(M.cols) if M[r, c] != 0]
+    return failed, rows
+
+
+# -- witnesses --------------------------------------------------------------------------------
+def hyper_values(f: Formulation, step: int, values: dict | None = None) -> dict:
+    """Exact numbers for every hyperparameter symbol of *f* that steps 1..step+1 read."""
+    values = {**WITNESS_SCHEDULES, **(values or {})}
+    out = {}
+    for role, expr in f.hyper.items():
+        expr = sp.sympify(expr)
+        spec = values.get(role)
+        for atom in expr.atoms(sp.Indexed):
+            seq = values.get(atom.base, spec)
+            for k in range(1, step + 3):
+                out[atom.base[k]] = seq[(k - 1) % len(seq)] if isinstance(seq, (tuple, list)) else seq
+        for sym in expr.free_symbols:
+            labels = {a.base.label for a in expr.atoms(sp.Indexed)}
+            if isinstance(sym, sp.Symbol) and sym != t and not sym.is_integer and sym not in labels:
+                val = values.get(sym, spec)
+                out[sym] = val[0] if isinstance(val, (tuple, list)) else val
+    return out
+
+
+def exact_trajectory(f: Formulation, steps: int, *, values: dict | None = None,
+                     objective: dict | None = None) -> list[dict]:
+    """Run *f*'s program in exact rationals on ``f(θ) = hθ²/2 - qθ``; state after each step."""
+    obj = dict(WITNESS_OBJECTIVE, **(objective or {}))
+    num = hyper_values(f, steps, values)
+    state = f.initial_state()
+    state[f.params] = obj["theta0"]
+    states = [dict(state)]
+    for k in range(1, steps + 1):
+        point = f.gradient_point(state, k).xreplace(num)
+        new = f.step(state, obj["h"] * point - obj["q"], k)
+        state = {s: sp.nsimplify(new[s].xreplace(num)) for s in f.state}
+        states.append(dict(state))
+    return states
+
+
+def witness(F, G, relation, *, steps=5, values=None, objective=None) -> dict | None:
+    """The first step at which *relation* (zero if the claim held) is non-zero, with both values."""
+    xs = exact_trajectory(F, steps, values=values, objective=objective)
+    ys = exact_trajectory(G, steps, values=values, objective=objective)
+    for k in range(steps + 1):
+        known = {s[k]: xs[k][s] for s in F.state}
+        known[TARGET[k]] = ys[k][G.params]
+        rel = relation.subs(t, k)
+        rel = rel.xreplace(known).xreplace(hyper_values(F, steps, values)).xreplace(hyper_values(G, steps, values))
+        rel = sp.nsimplify(rel)
+        if rel.free_symbols:
+            continue
+        if rel != 0:
+            claimed = sp.nsimplify(ys[k][G.params] - rel)
+            hv = {**hyper_values(F, k, values), **hyper_values(G, k, values)}
+            return {
+                "step": k,
+                "objective": "f(θ) = h θ²/2 − q θ",
+                **{key: str(v) for key, v in dict(WITNESS_OBJECTIVE, **(objective or {})).items()},
+                "hyperparameters": {str(s): str(v) for s, v in sorted(hv.items(), key=lambda kv: sp.default_sort_key(kv[0]))
+                                    if not (isinstance(s, sp.Indexed) and s.indices[0] > k + 1)},
+                G.name: str(ys[k][G.params]),
+                "claimed": str(claimed),
+                "difference": str(rel),
+            }
+    return None
+
+
+def as_fraction(value) -> Fraction:
+    value = sp.Rational(value)
+    return Fraction(int(value.p), int(value.q))
+
+
+# -- hyperparameter translation ---------------------------------------------------------------
+NU = sp.IndexedBase("nu", real=True)  # the schedule being solved for
+
+
+@dataclass(frozen=True)
+class Translation:
+    """``role_t = schedule`` under which the target reproduces the source's parameters exactly."""
+
+    source: str
+    target: str
+    role: str
+    schedule: sp.Expr | None  # template in t (None: no schedule of the searched form)
+    first: sp.Expr | None  # the value forced at step 1 (None: step 1 leaves it free)
+    result: Proof | Residual
+    rows: tuple[tuple[str, sp.Basic], ...]
+
+    def __bool__(self) -> bool:
+        return self.schedule is not None and bool(self.result)
+
+
+def translation(F: Formulation, target: str, *, role: str = "momentum", steps: int = 4,
+                **options) -> Translation:
+    r"""Solve for ``role_t`` (a schedule ``nu_t``) so that *target* reproduces F's parameters.
+
+    The unknowns are ``nu_1..nu_T`` and the entries of every ``S_k``; the
+    conditions are bilinear and are eliminated step by step.  The value found at
+    a middle step is lifted to a template in ``t`` and then proved for every
+    ``t`` by :func:`equivalence` on the target built with that schedule.
+    """
+    from derive.catalogue import get
+
+    G = get(target, **{role: NU[t]}, **options)
+    n, m = len(F.state), len(G.state)
+    S = [sp.Matrix(m, n, lambda r, c: sp.Symbol(f"s{k}_{r}{c}")) for k in range(steps + 1)]
+    nus = [NU[k] for k in range(1, steps + 1)]
+    unknowns = {u for M in S for u in M.free_symbols} | set(nus)
+    sol, residuals = _eliminate_indexed(conditions(F, G, steps, S, same_params=True), unknowns)
+    rows = tuple((f"{role}'_{k}", sol.get(NU[k], NU[k])) for k in range(1, steps + 1))
+    if residuals:
+        label, res = residuals[0]
+        result = Residual(F.name, G.name, label, res, tuple(residuals[:6]), None)
+        return Translation(F.name, G.name, role, None, None, result, rows)
+    middle = min(3, steps - 1)
+    schedule = shift(sol[NU[middle]], 0, middle)
+    first = sol.get(NU[1])
+    first = None if first is None or NU[1] in sp.sympify(first).atoms(sp.Indexed) else first
+    result = equivalence(F, get(target, **{role: schedule}, **options), same_params=True, steps=steps)
+    return Translation(F.name, G.name, role, schedule if result else None, first, result,
+                       rows + ((f"{role}'_t", schedule),) + result.rows)
+
+
+def _eliminate_indexed(eqs, unknowns):
+    """:func:`eliminate` with Indexed unknowns (``nu[k]``) swapped for plain symbols and back."""
+    swap = {u: sp.Symbol(f"s_nu{u.indices[0]}") for u in unknowns if isinstance(u, sp.Indexed)}
+    back = {v: k for k, v in swap.items()}
+    plain = {swap.get(u, u) for u in unknowns}
+    sol, residuals = eliminate([(lab, sp.sympify(e).xreplace(swap)) for lab, e in eqs], plain)
+    sol = {back.get(k, k): v.xreplace(back) for k, v in sol.items()}
+    return sol, [(lab, r.xreplace(back)) for lab, r in residuals]
+
+
+# -- recovering PyTorch's "actual" parameters ------------------------------------------------
+def recovery(*, constant: bool, steps: int = 4):
+    r"""The map from torch's stored ``(θ', b)`` to the documented Nesterov iterate ``θ``.
+
+    Solves ``pytorch_nesterov_documented -> pytorch_nesterov_implemented``; the
+    inverse of the ``θ'`` row of ``S_t`` is the recovery map.  With constant
+    ``ε, μ``: ``θ_t = θ'_t + εμ b_t``, exact at every step.  With schedules the
+    solver returns the residual ``ε_{t+1}μ_{t+1} − ε_tμ_t``: the map
+    ``θ_t = θ'_t + ε_{t+1}μ_{t+1} b_t`` (forced by the gradient point) is exact
+    up to step ``t`` iff ``ε_kμ_k`` is constant for ``k ≤ t+1``.
+    """
+    from derive.catalogue import get
+
+    options = {"lr": sp.Symbol("epsilon", positive=True), "momentum": sp.Symbol("mu", positive=True)} if constant else {}
+    F, G = get("pytorch_nesterov_documented", **options), get("pytorch_nesterov_implemented", **options)
+    return equivalence(F, G, steps=steps)
+
+
+def inverse_params_map(proof: Proof, F: Formulation, G: Formulation, step=t) -> sp.Expr:
+    """F's parameters in terms of G's state at *step* (``S_t^{-1}``, F's params row)."""
+    S_inv = proof.S[step].inv().applyfunc(sp.cancel)
+    row = S_inv.row(list(F.state).index(F.params))
+    return sp.expand((row * sp.Matrix([s[step] for s in G.state]))[0])

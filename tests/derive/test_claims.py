@@ -1,0 +1,94 @@
+"""Every claim's verdict equals the recorded one; false variants of true claims are refuted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields, replace
+
+import pytest
+import sympy as sp
+
+from derive.catalogue import get
+from derive.claims import REGISTRY, VERDICTS, Verdict, judge
+from derive.claims.evidence import CONSTANT, EPS, MU
+from derive.claims.interface import penalised
+from derive.cli import main
+from derive.equivalence import equivalence
+from derive.symbols import lam
+
+CLAIMS = [pytest.param(c, id=c.id, marks=[pytest.mark.torch] if c.torch else []) for c in REGISTRY.values()]
+
+
+@pytest.mark.parametrize("claim", CLAIMS)
+def test_verdict_is_the_recorded_one(claim):
+    verdict = judge(claim)
+    assert verdict.verdict == claim.expected, verdict.evidence
+    assert verdict.claim_id == claim.id and verdict.evidence and "\n" not in verdict.evidence
+    if verdict.verdict == "holds under a condition":
+        assert verdict.condition
+    if verdict.verdict == "fails" and claim.id not in ("TF1-approx",):
+        assert verdict.witness or verdict.rows  # a refutation carries its evidence
+    if claim.torch:
+        assert verdict.torch_version
+
+
+def test_every_source_claim_is_encoded():
+    wanted = {f"A{i}" for i in range(1, 6)} | {f"B{i}" for i in range(1, 12)} | {f"C{i}" for i in range(1, 5)}
+    wanted |= {"D1", "D2", "D3"}
+    assert wanted <= set(REGISTRY)
+    assert all(c.expected in VERDICTS for c in REGISTRY.values())
+
+
+def test_verdict_record_has_the_renderers_shape():
+    assert [f.name for f in fields(Verdict)] == ["claim_id", "verdict", "condition", "evidence", "rows",
+                                                 "witness", "torch_version", "seconds"]
+    v = judge("B7")
+    assert all(isinstance(label, str) and isinstance(value, (sp.Basic, str)) for label, value in v.rows)
+    assert all(isinstance(x, (str, int, dict)) for x in v.witness.values())
+
+
+def test_a_claim_recorded_wrongly_makes_the_command_fail(monkeypatch, capsys):
+    monkeypatch.setitem(REGISTRY, "B5", replace(REGISTRY["B5"], expected="fails"))
+    assert main(["claims", "--only", "B5"]) == 1
+    assert "B5" in capsys.readouterr().err
+
+
+def test_cli_json_and_unknown_id(capsys):
+    assert main(["claims", "--json", "--only", "B3", "A4"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["id"] for d in data] == ["B3", "A4"]
+    assert {"id", "statement", "reading", "verdict", "condition", "evidence", "witness"} <= set(data[0])
+    assert main(["claims", "--only", "NOPE"]) == 2
+    assert "unknown claim id NOPE" in capsys.readouterr().err
+
+
+def test_missing_torch_skips_with_a_reason(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("no torch")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    v = judge("C3")
+    assert v.verdict == "skipped" and "torch is not installed" in v.evidence
+
+
+# -- false variants of true claims, each refuted by the same engine -----------------------------
+def test_false_variant_l2_penalty_without_the_half_is_refuted():
+    wd = get("pytorch_sgd", weight_decay=lam, **CONSTANT)
+    doubled = penalised(get("pytorch_sgd", weight_decay=0, **CONSTANT), 2 * lam)  # lambda |theta|^2
+    assert not equivalence(wd, doubled, same_params=True, steps=3)
+
+
+def test_false_variant_a2_with_lr_times_rho_is_refuted_and_rho_is_proved():
+    pt = get("pytorch_momentum_documented", **CONSTANT)
+    assert not equivalence(pt, get("sutskever_momentum", lr=EPS, momentum=EPS * MU), same_params=True)
+    assert equivalence(pt, get("sutskever_momentum", lr=EPS, momentum=MU), same_params=True)
+
+
+def test_false_variant_d1_first_step_damped_is_refuted():
+    assert not equivalence(get("pytorch_sgd", weight_decay=0), get("mlx_sgd", weight_decay=0), same_params=True)
