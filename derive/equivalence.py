@@ -221,7 +221,11 @@ def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: 
     if symbolic and steps >= 3:
         template = substitution if substitution is not None else S[2].applyfunc(lambda e: shift(e, 0, 2))
         failed = template_conditions(F, G, template, same_params=same_params)
-        rows += failed[1]
+        # base case: the template's S_1 (with the solved S_0) satisfies steps 0 and 1
+        base = [(f"base case, {label}", sp.factor(sp.cancel(e)))
+                for label, e in conditions(F, G, 1, [S[0], template.subs(t, 1)], same_params=same_params)]
+        failed = ([b for b in base if b[1] != 0] + failed[0], failed[1])
+        rows += failed[1] + [("base case t = 1: conditions - 0", sp.Matrix([e for _, e in base]))]
         if failed[0]:
             label, res = failed[0][0]
             return Residual(F.name, G.name, label, res, tuple(rows),

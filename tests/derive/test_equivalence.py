@@ -97,3 +97,16 @@ def test_missing_dampening_factor_is_refuted():
 def test_stated_substitution_with_same_step_index_fails_under_schedules():
     literal = sp.Matrix([[1, -eps[t] * mu[t]], [0, 1]])
     assert not equivalence(get(DOC), get(IMPL), substitution=literal)
+
+
+def test_no_momentum_schedule_makes_documented_nesterov_reproduce_torchs_iterates():
+    # torch stores the look-ahead point, so no momentum schedule gives the same parameters
+    found = translation(get(IMPL), DOC)
+    assert not found and found.schedule is None and not found.result
+
+
+def test_symbolic_proof_checks_the_base_case_and_the_step_template():
+    proof = equivalence(get("sutskever_nesterov"), get("bengio_nesterov"))
+    labels = [label for label, _ in proof.rows]
+    assert "base case t = 1: conditions - 0" in labels and "A'_t S_{t-1} - S_t A_t" in labels
+    assert all(sp.Matrix(v).is_zero_matrix for label, v in proof.rows if label.startswith(("A'_t", "base")))
