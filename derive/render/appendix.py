@@ -22,7 +22,7 @@ from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.render import convention as conventions
 from derive.render.derivation import A, B, C, Row, closed_form_rows, system_rows, update_rows, x
-from derive.render.document import Display, Document, Section, text
+from derive.render.document import Display, Document, Section, Table, math, text
 from derive.symbols import T, eps, g, mu, t
 from derive.unroll import closed_form
 
@@ -58,16 +58,18 @@ def preface(options: Options) -> tuple:
     )
 
 
-def symbolic_rows(f: Formulation) -> tuple[tuple[Row, ...], int]:
-    """The closed form for a symbolic horizon and the induction's obligations (each 0)."""
+def symbolic_rows(f: Formulation) -> tuple[tuple[Row, ...], Table, int]:
+    """The closed form for a symbolic horizon, and the induction's obligations (each must be 0)."""
     from derive.induction import symbolic_closed_form
 
     scf = symbolic_closed_form(f, check_up_to=CHECK_UP_TO)
-    rows = [Row(f.params[T], scf.params, "parameters")]
-    for label, expr in scf.proof:
-        if label.startswith(("base case", "induction step", "kernel step")):
-            rows.append(Row(None, expr, label, relation=""))
-    return tuple(rows), scf.verified_up_to
+    rows = tuple(Row(base[T], scf.state[base], "parameters" if base == f.params else "state")
+                 for base in [f.params] + [s for s in f.state if s != f.params])
+    obligations = tuple(((label,), (math(expr),)) for label, expr in scf.proof
+                        if label.startswith(("base case", "induction step", "kernel step")))
+    table = Table(("obligation", "residual"), obligations, f"Induction for {f.name}: every residual is exactly 0.",
+                  (0.7, 0.2))
+    return rows[:1], table, scf.verified_up_to
 
 
 def formulation_section(f: Formulation, options: Options) -> Section:
@@ -85,11 +87,10 @@ def formulation_section(f: Formulation, options: Options) -> Section:
                text("Closed form after ", sp.Eq(T, options.horizon, evaluate=False),
                     " steps, every schedule time-varying:"),
                Display(closed_form_rows(closed_form(f, options.horizon)))]
-    rows, checked = symbolic_rows(f)
+    rows, obligations, checked = symbolic_rows(f)
     blocks += [text("Closed form for a symbolic horizon ", T, ", proven by induction on ", T,
-                    " (each obligation below is exactly 0) and compared with the unroll for ",
-                    sp.Eq(T, 1, evaluate=False), f", ..., {checked}:"),
-               Display(rows)]
+                    " and compared with the unroll for ", sp.Eq(T, 1, evaluate=False), f", ..., {checked}:"),
+               Display(rows), obligations]
     return Section(f.title, f.name, tuple(blocks))
 
 

@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from derive.render.derivation import expression_rows
-from derive.render.document import Display, Paragraph, Section, Table, math, text
+from derive.render.derivation import Text, expression_rows
+from derive.render.document import Paragraph, Section, Table, math, text
 
 
 @lru_cache(maxsize=None)
@@ -46,6 +46,20 @@ def witness_paragraph(witness: dict) -> Paragraph:
     return Paragraph(tuple(parts + ["."]))
 
 
+def evidence_table(rows) -> Table:
+    """The engine's derivation rows, in its order: what each step is, and the expression."""
+    cells = []
+    for row in expression_rows(rows):
+        if isinstance(row.rhs, Text):
+            expr = (row.rhs.text,)
+        elif row.lhs is not None:
+            expr = (math(sp.Eq(row.lhs, row.rhs, evaluate=False)),)
+        else:
+            expr = (math(row.rhs),)
+        cells.append(((row.label,), expr))
+    return Table(("step", "expression"), tuple(cells), widths=(0.4, 0.5))
+
+
 def claim_section(claim, v) -> Section:
     head = v.verdict + (f" ({v.condition})" if v.condition else "")
     blocks = [text("Source: ", claim.source, "."),
@@ -57,7 +71,7 @@ def claim_section(claim, v) -> Section:
     if v.torch_version:
         blocks.append(text(f"Judged against torch {v.torch_version}."))
     if v.rows:
-        blocks.append(Display(expression_rows(v.rows)))
+        blocks.append(evidence_table(v.rows))
     if v.witness:
         blocks.append(witness_paragraph(v.witness))
     return Section(f"Claim {claim.id}", f"claim-{claim.id}", tuple(blocks))
@@ -66,7 +80,7 @@ def claim_section(claim, v) -> Section:
 def claims_table(pairs) -> Table:
     rows = tuple(((c.id,), (v.verdict,), (v.condition or "",), (v.evidence,)) for c, v in pairs)
     return Table(("claim", "verdict", "condition", "evidence"), rows,
-                 "Every claim of the sources, judged by derive (python -m derive claims).")
+                 "Every claim of the sources, judged by derive (python -m derive claims).", (0.08, 0.12, 0.24, 0.42))
 
 
 def opcount_sections(formulation_names) -> list[Section]:
@@ -84,7 +98,8 @@ def opcount_sections(formulation_names) -> list[Section]:
                  for name, r in by_name.items())
     blocks = [text("Operations per element in one regular step, read from each update program. Conventions: "
                    + "; ".join(f"{c}: {CONVENTIONS[c].describe()}" for c in conventions) + "."),
-              Table(("formulation",) + tuple(conventions), rows, "Arithmetic operations per element and step.")]
+              Table(("formulation",) + tuple(conventions), rows, "Arithmetic operations per element and step.",
+                    (0.24,) + (0.6 / len(conventions),) * len(conventions))]
     traffic = traffic_table()
     blocks += [text("Memory traffic of torch.optim.SGD per element and step (tensor elements read and written):"),
                Table(("configuration", "implementation", "step", "reads", "writes", "kernels"),

@@ -46,9 +46,12 @@ class Display:
 
 @dataclass(frozen=True)
 class Table:
+    """Cells of parts; ``widths`` (fractions of the text width) make wrapping columns in LaTeX."""
+
     header: tuple[str, ...]
     rows: tuple[tuple[tuple[Part, ...], ...], ...]
     caption: str = ""
+    widths: tuple[float, ...] | None = None
 
 
 Block = Union[Paragraph, Display, Table]

@@ -8,13 +8,13 @@ the document tree: no dates, no paths, so two runs give identical bytes.
 from __future__ import annotations
 
 from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table
-from derive.render.layout import aligned_lines
+from derive.render.layout import aligned_lines, text_char
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[T1]{fontenc}
 \usepackage[a4paper,margin=2.2cm]{geometry}
 \usepackage{amsmath,amssymb}
-\usepackage{booktabs,longtable}
+\usepackage{booktabs,longtable,array}
 \usepackage[hidelinks]{hyperref}
 \allowdisplaybreaks
 \setcounter{secnumdepth}{2}
@@ -26,12 +26,20 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
 
 
 def escape(text: str) -> str:
-    """Prose as LaTeX text: every special character escaped."""
-    return "".join(_SPECIAL.get(ch, ch) for ch in text)
+    """Prose as LaTeX text: special characters escaped, Unicode symbols as LaTeX."""
+    return "".join(text_char(ch, _SPECIAL) for ch in text)
 
 
-def _parts(parts: tuple[Part, ...]) -> str:
-    return "".join(f"${p.tex}$" if isinstance(p, Math) else escape(p) for p in parts)
+def _breakable(text: str) -> str:
+    """Text for a narrow table cell: a long identifier may break after , | = /."""
+    for ch in (",", "|", "=", "/"):
+        text = text.replace(ch, ch + r"\allowbreak{}")
+    return text
+
+
+def _parts(parts: tuple[Part, ...], *, breakable: bool = False) -> str:
+    wrap = _breakable if breakable else (lambda x: x)
+    return "".join(f"${p.tex}$" if isinstance(p, Math) else wrap(escape(p)) for p in parts)
 
 
 def _display(block: Display) -> str:
@@ -40,15 +48,18 @@ def _display(block: Display) -> str:
 
 
 def _table(block: Table) -> str:
-    spec = "l" * (len(block.header) - 1) + "p{0.45\\textwidth}" if len(block.header) > 3 else "l" * len(block.header)
-    out = [f"\\begin{{longtable}}{{{spec}}}", "\\toprule",
+    if block.widths:
+        spec = "".join(f">{{\\raggedright\\arraybackslash}}p{{{w:.2f}\\textwidth}}" for w in block.widths)
+    else:
+        spec = "l" * len(block.header)
+    out = [f"\\begin{{longtable}}{{{spec}}}"]
+    if block.caption:
+        out.append(f"\\caption{{{escape(block.caption)}}}\\\\")
+    out += ["\\toprule",
            " & ".join(f"\\textbf{{{escape(h)}}}" for h in block.header) + r" \\", "\\midrule", "\\endhead"]
     for row in block.rows:
-        out.append(" & ".join(_parts(cell) for cell in row) + r" \\")
-    out.append("\\bottomrule")
-    if block.caption:
-        out.append(f"\\caption{{{escape(block.caption)}}}")
-    out.append("\\end{longtable}")
+        out.append(" & ".join(_parts(cell, breakable=True) for cell in row) + r" \\")
+    out += ["\\bottomrule", "\\end{longtable}"]
     return "\n".join(out) + "\n"
 
 

@@ -28,10 +28,31 @@ def width(tex: str) -> int:
     return len(re.sub(r"[{}^ ]", "", tex))
 
 
+# Prose inside math (\text{...}): characters with a meaning escaped, Unicode symbols as math.
+# Every replacement exists in both amsmath and KaTeX.
+TEXT_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+UNICODE = {"θ": r"$\theta$", "μ": r"$\mu$", "ε": r"$\varepsilon$", "λ": r"$\lambda$", "τ": r"$\tau$",
+           "ρ": r"$\rho$", "η": r"$\eta$", "Θ": r"$\Theta$", "Φ": r"$\Phi$", "∇": r"$\nabla$",
+           "²": r"$^{2}$", "³": r"$^{3}$", "−": "-", "–": "--", "—": "---", "≤": r"$\leq$", "≥": r"$\geq$",
+           "≠": r"$\neq$", "→": r"$\to$", "×": r"$\times$", "·": r"$\cdot$", "‖": r"$\|$", "§": r"\S{}",
+           "…": "...", "’": "'", "“": "``", "”": "''", "ĝ": r"$\hat{g}$", "′": "'"}
+
+
+def text_char(ch: str, special: dict = TEXT_SPECIAL) -> str:
+    if ch in special:
+        return special[ch]
+    if ch in UNICODE:
+        return UNICODE[ch]
+    if ord(ch) > 127:  # never let pdflatex stop on a glyph it lacks: name it instead
+        import unicodedata
+
+        return f"[{unicodedata.name(ch, hex(ord(ch))).lower()}]"
+    return ch
+
+
 def _text(label: str) -> str:
-    escaped = label.replace("\\", r"\backslash ").replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
-    escaped = escaped.replace("#", r"\#").replace("$", r"\$").replace("{", r"\{").replace("}", r"\}")
-    return rf"\text{{{escaped}}}"
+    return rf"\text{{{''.join(text_char(ch) for ch in label)}}}"
 
 
 def _terms(printer: HousePrinter, expr: sp.Expr) -> list[str]:
