@@ -1,0 +1,104 @@
+"""The shared table of configurations for the unroll and induction tests, and exact comparison.
+
+``CASES`` holds every catalogue entry with its defaults (everything symbolic) and
+the option variants of the framework entries: torch.optim.SGD over
+momentum x dampening x weight decay x nesterov x maximize (the combinations torch
+accepts), numeric hyperparameters, and the Nesterov flags of Keras, Caffe,
+TensorFlow 1 and MLX.
+
+:func:`polynomial` expands an expression in a sparse polynomial ring over QQ
+(much faster than ``sympy.expand`` on nested trees); two expressions are equal
+exactly when their polynomials are.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import sympy as sp
+from sympy.polys.rings import ring
+
+from derive.catalogue import CATALOGUE, get
+
+
+def _torch_variants():
+    for momentum, dampening, weight_decay, nesterov, maximize in itertools.product(
+        (0, None), (None, 0), (0, None), (False, True), (False, True)
+    ):
+        if momentum == 0 and (dampening == 0 or nesterov):
+            continue  # without momentum there is no buffer: dampening and nesterov are moot
+        if nesterov and dampening is None:
+            continue  # nesterov defaults dampening to 0; listed once
+        options = dict(momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                       nesterov=nesterov, maximize=maximize)
+        label = ",".join(f"{k}={'sym' if v is None else v}" for k, v in options.items())
+        yield f"pytorch_sgd[{label}]", "pytorch_sgd", options
+
+
+CASES = [(name, name, {}) for name in CATALOGUE]
+CASES += list(_torch_variants())
+CASES += [
+    ("pytorch_sgd[numbers]", "pytorch_sgd",
+     dict(lr="0.1", momentum="0.9", dampening="0.1", weight_decay="0.01")),
+    ("keras_sgd[nesterov]", "keras_sgd", dict(nesterov=True)),
+    ("caffe_sgd[nesterov]", "caffe_sgd", dict(nesterov=True)),
+    ("tf1_momentum[nesterov]", "tf1_momentum", dict(nesterov=True)),
+    ("mlx_sgd[nesterov]", "mlx_sgd", dict(nesterov=True)),
+]
+
+
+def build(name: str, options: dict):
+    return get(name, **options)
+
+
+def cases(*, coupled: bool | None = None):
+    """``pytest.param`` rows; *coupled* selects entries whose ``A_t`` couples the state (or not)."""
+    from derive.induction import transition_kernel
+    from derive.system import linear_system
+
+    rows = []
+    for label, name, options in CASES:
+        if coupled is not None:
+            explicit = transition_kernel(linear_system(build(name, options))).explicit
+            if coupled == explicit:
+                continue
+        rows.append(pytest.param(name, options, id=label))
+    return rows
+
+
+def _generators(exprs) -> list:
+    atoms = set()
+    for e in exprs:
+        indexed = e.atoms(sp.Indexed)
+        labels = {a.base.label for a in indexed}
+        atoms |= indexed
+        atoms |= {s for s in e.free_symbols if isinstance(s, sp.Symbol) and s not in labels}
+    return sorted(atoms, key=sp.default_sort_key)
+
+
+def polynomials(*exprs):
+    """The expanded forms of *exprs* as elements of one polynomial ring over QQ."""
+    gens = _generators(exprs)
+    if not gens:
+        return [sp.Rational(e) for e in exprs]
+    R, *_ = ring(gens, sp.QQ)
+    return [R.from_expr(e) for e in exprs]
+
+
+def closed_form_expression(cf, base) -> sp.Expr:
+    """``base[T]`` of a concrete closed form with its shared sub-products inlined, unexpanded."""
+    known: dict = {}
+    for name, value in cf.definitions.items():
+        known[name] = value.xreplace(known)
+    return sp.Add(*[c.xreplace(known) * x for x, c in cf.coefficients[base].items()])
+
+
+def exact_value(expr: sp.Expr, binding: dict) -> sp.Rational:
+    """*expr* expanded (as a polynomial over QQ), then evaluated at the rationals in *binding*."""
+    gens = _generators([expr])
+    if not gens:
+        return sp.Rational(expr)
+    R, *_ = ring(gens, sp.QQ)
+    value = R.from_expr(expr).evaluate([(x, binding[gen]) for x, gen in zip(R.gens, gens)])
+    return sp.Rational(value.numerator, value.denominator)
