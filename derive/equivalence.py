@@ -280,8 +280,9 @@ class Translation:
 
 
 def translation(F: Formulation, target: str, *, role: str = "momentum", steps: int = 4,
-                **options) -> Translation:
-    r"""Solve for ``role_t`` (a schedule ``nu_t``) so that *target* reproduces F's parameters.
+                same_params: bool = True, **options) -> Translation:
+    r"""Solve for ``role_t`` (a schedule ``nu_t``) so that *target* reproduces F's parameters
+    (or, with ``same_params=False``, F's trajectory under some change of variables).
 
     The unknowns are ``nu_1..nu_T`` and the entries of every ``S_k``; the
     conditions are bilinear and are eliminated step by step.  The value found at
@@ -295,7 +296,7 @@ def translation(F: Formulation, target: str, *, role: str = "momentum", steps: i
     S = [sp.Matrix(m, n, lambda r, c: sp.Symbol(f"s{k}_{r}{c}")) for k in range(steps + 1)]
     nus = [NU[k] for k in range(1, steps + 1)]
     unknowns = {u for M in S for u in M.free_symbols} | set(nus)
-    sol, residuals = _eliminate_indexed(conditions(F, G, steps, S, same_params=True), unknowns)
+    sol, residuals = _eliminate_indexed(conditions(F, G, steps, S, same_params=same_params), unknowns)
     rows = tuple((f"{role}'_{k}", sol.get(NU[k], NU[k])) for k in range(1, steps + 1))
     if residuals:
         label, res = residuals[0]
@@ -305,7 +306,7 @@ def translation(F: Formulation, target: str, *, role: str = "momentum", steps: i
     schedule = shift(sol[NU[middle]], 0, middle)
     first = sol.get(NU[1])
     first = None if first is None or NU[1] in sp.sympify(first).atoms(sp.Indexed) else first
-    result = equivalence(F, get(target, **{role: schedule}, **options), same_params=True, steps=steps)
+    result = equivalence(F, get(target, **{role: schedule}, **options), same_params=same_params, steps=steps)
     return Translation(F.name, G.name, role, schedule if result else None, first, result,
                        rows + ((f"{role}'_t", schedule),) + result.rows)
 

@@ -12,7 +12,7 @@ import sympy as sp
 from derive.catalogue import get
 from derive.claims import claim, finding
 from derive.claims.evidence import CONSTANT, EPS, MU, by_schedule, condition_of, describe
-from derive.equivalence import equivalence, inverse_params_map, recovery
+from derive.equivalence import equivalence, inverse_params_map, recovery, translation
 from derive.symbols import b, eps, g, grad_f, mu, t, theta, theta_la, v
 from derive.unroll import closed_form, iterate
 
@@ -232,3 +232,24 @@ def b11():
     others = "; ".join(str(r[1]) for r in rows)
     return finding("holds under a condition", f"7 vs 6 and one multiplication saved under '{source.name}'; "
                    f"all conventions: {others}", condition=source.describe(), rows=rows)
+
+
+@claim("B8-retune", source=ARTICLE + " (the 'actual parameters' under a schedule)",
+       statement="Under a time-varying learning rate, torch's Nesterov is still the documented Nesterov (B2) "
+                 "with some retuned learning-rate or momentum schedule.",
+       reading="Search jointly for a schedule nu_t (B2's lr, then B2's momentum) and any change of variables "
+               "S_t mapping torch's (theta', b) onto B2's state, for every objective.",
+       assumptions="v_0 = 0; T = 4; generic hyperparameters; the searched form: B2 with one schedule "
+                   "replaced by nu_t.",
+       expected="holds under a condition", condition="eps_t mu_t constant")
+def b8_retune():
+    rows, residuals = [], []
+    for role in ("lr", "momentum"):
+        found = translation(get(IMPL), DOC, role=role, same_params=False)
+        rows.append((f"B2 with {role} nu_t: " + describe(found.result), getattr(found.result, "residual", sp.S.Zero)))
+        if not found:
+            residuals.append(found.result)
+    if len(residuals) == 2 and recovery(constant=True):  # with eps mu constant the identity retune works (B7)
+        return finding("holds under a condition", "no lr or momentum schedule for B2 reproduces torch's Nesterov: "
+                       + "; ".join(describe(r) for r in residuals), condition=condition_of(residuals[0]), rows=rows)
+    return finding("holds", "a retuned schedule exists: " + "; ".join(str(r[0]) for r in rows), rows=rows)
