@@ -21,7 +21,7 @@ from derive.catalogue import get, names
 from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.render import convention as conventions
-from derive.render.derivation import A, B, C, Row, closed_form_rows, system_rows, update_rows, x
+from derive.render.derivation import A, B, C, Row, closed_form_rows, expression_rows, system_rows, update_rows, x
 from derive.render.document import Display, Document, Section, Table, math, text
 from derive.symbols import T, eps, g, mu, t
 from derive.unroll import closed_form
@@ -69,7 +69,11 @@ def symbolic_rows(f: Formulation) -> tuple[tuple[Row, ...], Table, int]:
                         if label.startswith(("base case", "induction step", "kernel step")))
     table = Table(("obligation", "residual"), obligations, f"Induction for {f.name}: every residual is exactly 0.",
                   (0.7, 0.2))
-    return rows[:1], table, scf.verified_up_to
+    if not scf.kernel.explicit:  # named entries Phi_{T,k,r,c}: print the recursion that defines them
+        rows = rows[:1] + expression_rows(scf.kernel.recursion())
+    else:
+        rows = rows[:1]
+    return rows, table, scf.verified_up_to
 
 
 def formulation_section(f: Formulation, options: Options) -> Section:
