@@ -53,8 +53,9 @@ def preface(options: Options) -> tuple:
         text("Step ", t, " turns the state at step ", t - 1, " into the state at step ", t,
              ", using the learning rate ", eps[t], ", the momentum ", mu[t], " and the gradient ", g[t],
              ", taken at the gradient point of each formulation. Schedules are arbitrary sequences; "
-             "a constant is the special case. Velocities are shown in the ", options.convention,
-             " convention (", conventions.describe(options.convention), ")."),
+             "a constant is the special case. Each program is shown as its source writes it; where its "
+             "velocity is not in the ", options.convention, " convention (", conventions.describe(options.convention),
+             "), the same program follows after the change of variables."),
     )
 
 

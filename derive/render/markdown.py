@@ -19,8 +19,11 @@ def escape(text: str) -> str:
     return "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
 
 
-def _parts(parts: tuple[Part, ...]) -> str:
-    return "".join(f"${p.tex}$" if isinstance(p, Math) else escape(p) for p in parts)
+def _parts(parts: tuple[Part, ...], *, cell: bool = False) -> str:
+    def inline(tex: str) -> str:
+        return tex.replace("|", r"\vert ") if cell else tex  # a bare | would end the table cell
+
+    return "".join(f"${inline(p.tex)}$" if isinstance(p, Math) else escape(p) for p in parts)
 
 
 def _display(block: Display) -> str:
@@ -32,7 +35,7 @@ def _table(block: Table) -> str:
     out = ["| " + " | ".join(escape(h) for h in block.header) + " |",
            "|" + "---|" * len(block.header)]
     for row in block.rows:
-        out.append("| " + " | ".join(_parts(cell).replace("\n", " ") for cell in row) + " |")
+        out.append("| " + " | ".join(_parts(cell, cell=True).replace("\n", " ") for cell in row) + " |")
     if block.caption:
         out += ["", f"*{escape(block.caption)}*"]
     return "\n".join(out) + "\n"
