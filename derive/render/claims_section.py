@@ -9,6 +9,7 @@ and :func:`derive.opcount.traffic_table`.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import sympy as sp
@@ -38,6 +39,29 @@ def _value(value) -> tuple:
     return (str(value),)
 
 
+_CONDITION = re.compile(r"^(?P<expr>[^=:;]+?) = 0(?P<rest> at every step)?$")
+
+
+def condition_parts(condition: str | None) -> tuple:
+    """A claim's condition, typeset when it is ``<expression> = 0 [at every step]`` in SymPy syntax."""
+    if not condition:
+        return ("",)
+    match = _CONDITION.match(condition.strip())
+    if match:
+        from sympy.parsing.sympy_parser import parse_expr
+
+        from derive import symbols
+
+        names = {"epsilon": symbols.eps, "mu": symbols.mu, "tau": symbols.tau, "lam_": symbols.lam, "t": symbols.t}
+        try:
+            expr = parse_expr(re.sub(r"\blambda\b", "lam_", match["expr"]), local_dict=names)
+        except Exception:  # not SymPy syntax: keep the engine's words
+            return (condition,)
+        if isinstance(expr, sp.Expr) and not expr.has(sp.Symbol("nan")):
+            return (math(sp.Eq(expr, 0, evaluate=False)), match["rest"] or "")
+    return (condition,)
+
+
 def witness_paragraph(witness: dict) -> Paragraph:
     """``Witness: key = value; ...`` with keys sorted, SymPy values as math."""
     parts: list = ["Witness: "]
@@ -61,13 +85,13 @@ def evidence_table(rows) -> Table:
 
 
 def claim_section(claim, v) -> Section:
-    head = v.verdict + (f" ({v.condition})" if v.condition else "")
+    head = (v.verdict, " (", *condition_parts(v.condition), ")") if v.condition else (v.verdict,)
     blocks = [text("Source: ", claim.source, "."),
               text("Statement: ", claim.statement),
               text("Reading judged: ", claim.reading)]
     if claim.assumptions:
         blocks.append(text("Assumptions: ", claim.assumptions))
-    blocks.append(text("Verdict: ", head, ". Evidence: ", v.evidence))
+    blocks.append(text("Verdict: ", *head, ". Evidence: ", v.evidence))
     if v.torch_version:
         blocks.append(text(f"Judged against torch {v.torch_version}."))
     if v.rows:
@@ -78,7 +102,7 @@ def claim_section(claim, v) -> Section:
 
 
 def claims_table(pairs) -> Table:
-    rows = tuple(((c.id,), (v.verdict,), (v.condition or "",), (v.evidence,)) for c, v in pairs)
+    rows = tuple(((c.id,), (v.verdict,), condition_parts(v.condition), (v.evidence,)) for c, v in pairs)
     return Table(("claim", "verdict", "condition", "evidence"), rows,
                  "Every claim of the sources, judged by derive (python -m derive claims).", (0.08, 0.12, 0.24, 0.42))
 
@@ -96,8 +120,10 @@ def opcount_sections(formulation_names) -> list[Section]:
                                      + (f", {r[c].fma} fma" if r[c].fma else "") + ")",)
                                     for c in conventions)
                  for name, r in by_name.items())
-    blocks = [text("Operations per element in one regular step, read from each update program. Conventions: "
-                   + "; ".join(f"{c}: {CONVENTIONS[c].describe()}" for c in conventions) + "."),
+    blocks = [text("Operations per element in one regular step, read from each update program, "
+                   "under each counting convention:"),
+              Table(("convention", "what counts"), tuple(((c,), (CONVENTIONS[c].describe(),)) for c in conventions),
+                    widths=(0.18, 0.72)),
               Table(("formulation",) + tuple(conventions), rows, "Arithmetic operations per element and step.",
                     (0.24,) + (0.6 / len(conventions),) * len(conventions))]
     traffic = traffic_table()
