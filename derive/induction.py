@@ -42,6 +42,7 @@ closed form.
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -49,7 +50,7 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.formulation import Formulation
-from derive.summation import instantiate, linear_normal_form, peel
+from derive.summation import instantiate, linear_normal_form, peel, same_polynomial
 from derive.symbols import T, g, i, j, k, t
 from derive.system import LinearSystem, linear_system
 from derive.unroll import Phi, closed_form
@@ -74,7 +75,7 @@ class TransitionKernel:
 
     def product(self, upper: int, lower: int) -> sp.Matrix:
         """The ordered product :math:`A_{upper} \\cdots A_{lower+1}` for integers (cached)."""
-        return _ordered_product(self.step, int(upper), int(lower))
+        return _ordered_product(sp.ImmutableMatrix(self.step), int(upper), int(lower))
 
     def recursion(self) -> tuple[tuple[str, sp.Expr], ...]:
         """The defining identities, one row per entry, with ``Phi[T, k, r, c]`` names."""
@@ -95,6 +96,19 @@ def _ordered_product(step: sp.Matrix, upper: int, lower: int) -> sp.Matrix:
     if upper <= lower:
         return sp.ImmutableMatrix(sp.eye(step.shape[0]))
     return sp.ImmutableMatrix(_ordered_product(step, upper, lower + 1) * step.subs(t, lower + 1))
+
+
+def _exact_products(step: sp.Matrix, point: dict, upper: int) -> dict:
+    """``{lower: A_upper ... A_(lower+1)}`` at the numbers *point*, in exact Fractions (fast)."""
+    n = step.shape[0]
+    P = [[Fraction(int(r == c)) for c in range(n)] for r in range(n)]
+    out = {upper: P}
+    for lower in range(upper - 1, -1, -1):
+        A = step.subs(t, lower + 1).xreplace(point)
+        A = [[Fraction(int(A[r, c].p), int(A[r, c].q)) for c in range(n)] for r in range(n)]
+        P = [[sum(P[r][m] * A[m][c] for m in range(n)) for c in range(n)] for r in range(n)]
+        out[lower] = P
+    return out
 
 
 def _product(factor: sp.Expr, lo, hi) -> sp.Expr:
@@ -161,23 +175,30 @@ class SymbolicClosedForm:
     def params(self) -> sp.Expr:
         return self.state[self.formulation.params]
 
-    def at(self, steps: int) -> dict:
-        """Every state variable at the integer horizon *steps*, sums written out (not expanded)."""
-        return {s: self._instantiate(e.subs(T, steps)) for s, e in self.state.items()}
+    def at(self, steps: int, point: dict | None = None) -> dict:
+        """Every state variable at the integer horizon *steps*, sums written out (not expanded).
 
-    def _instantiate(self, expr: sp.Expr) -> sp.Expr:
+        With *point* (hyperparameter -> exact number) the hyperparameters are
+        bound too, and named kernel entries are multiplied out in numbers.
+        """
+        products = (None if point is None or self.kernel.explicit
+                    else _exact_products(self.kernel.step, point, steps))
+
         def name(leaf):
             if leaf.base == Phi and all(x.is_Integer for x in leaf.indices):
                 upper, lower, r, c = (int(x) for x in leaf.indices)
-                return self.kernel.product(upper, lower)[r, c]
+                if products is not None and upper == steps:
+                    return sp.Rational(products[lower][r][c])
+                return _ordered_product(sp.ImmutableMatrix(self.kernel.step), upper, lower)[r, c]
             return leaf
-        return instantiate(expr, name)
+
+        out = {s: instantiate(e.subs(T, steps), name) for s, e in self.state.items()}
+        return out if point is None else {s: e.xreplace(point) for s, e in out.items()}
 
 
 def _build(f: Formulation, symbolic_init: bool) -> SymbolicClosedForm:
     system = linear_system(f)
     kernel = transition_kernel(system)
-    n = system.size
     x0 = f.initial_state(symbolic=symbolic_init)
     x0 = sp.Matrix([x0[s] for s in f.state])
     split = system.first_step_differs
@@ -190,7 +211,6 @@ def _build(f: Formulation, symbolic_init: bool) -> SymbolicClosedForm:
     for r, s in enumerate(f.state):
         tail = sp.Sum(weights[r] * g[k], (k, lo, T)) if weights[r] != 0 else sp.S.Zero
         state[s] = head[r] + tail
-    del n
     return SymbolicClosedForm(f, state, kernel, split, symbolic_init=symbolic_init)
 
 
@@ -332,19 +352,17 @@ def check_against_concrete(scf: SymbolicClosedForm, up_to: int = 8, *, expanded_
     system = linear_system(f)
     for n in range(1, up_to + 1):
         concrete = closed_form(f, n, symbolic_init=scf.symbolic_init)
-        ours = scf.at(n)
-        for s in f.state:
-            if n <= expanded_up_to:
-                difference = sp.expand(ours[s] - concrete.expression(s))
-                if difference != 0:
-                    return ConcreteCheck(up_to, (n, s, difference))
         if n <= expanded_up_to:
+            ours, theirs = scf.at(n), _concrete_at(concrete, {})
+            for s in f.state:
+                if not same_polynomial(ours[s], theirs[s]):
+                    return ConcreteCheck(up_to, (n, s, sp.expand(ours[s] - theirs[s])))
             continue
         for seed in range(points):
             point = _hyperparameter_point(system, n, seed)
-            theirs = _concrete_at(concrete, point)
+            ours, theirs = scf.at(n, point), _concrete_at(concrete, point)
             for s in f.state:
-                difference = sp.expand(ours[s].xreplace(point) - theirs[s])
+                difference = sp.expand(ours[s] - theirs[s])
                 if difference != 0:
                     return ConcreteCheck(up_to, (n, s, difference))
     return ConcreteCheck(up_to)

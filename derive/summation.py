@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Callable
 
 import sympy as sp
+from sympy.polys.rings import ring
 
 
 def _range(e) -> tuple[sp.Symbol, sp.Expr, sp.Expr, sp.Expr]:
@@ -111,3 +112,19 @@ def instantiate(expr: sp.Expr, name: Callable[[sp.Indexed], sp.Expr] | None = No
     if expr.is_Atom:
         return expr
     return expr.func(*[instantiate(a, name) for a in expr.args])
+
+
+def same_polynomial(left: sp.Expr, right: sp.Expr) -> bool:
+    """Whether *left* and *right* expand to the same polynomial (in a sparse ring over QQ).
+
+    The ring multiplies nested products out far faster than ``sympy.expand``.
+    """
+    difference = left - right
+    indexed = difference.atoms(sp.Indexed)
+    labels = {a.base.label for a in indexed}
+    gens = sorted(indexed | {s for s in difference.free_symbols if isinstance(s, sp.Symbol) and s not in labels},
+                  key=sp.default_sort_key)
+    if not gens:
+        return sp.nsimplify(difference) == 0 if difference.has(sp.Float) else difference == 0
+    R, *_ = ring(gens, sp.QQ)
+    return R.from_expr(difference) == 0

@@ -13,6 +13,7 @@ exactly when their polynomials are.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import pytest
@@ -49,7 +50,13 @@ CASES += [
 
 
 def build(name: str, options: dict):
-    return get(name, **options)
+    """The formulation, one object per configuration, so per-formulation caches are shared."""
+    return _build(name, tuple(sorted(options.items())))
+
+
+@functools.lru_cache(maxsize=None)
+def _build(name: str, options: tuple):
+    return get(name, **dict(options))
 
 
 def cases(*, coupled: bool | None = None):
