@@ -157,3 +157,29 @@ def test_a_latex_error_is_reported_from_the_log():
     broken = {"appendix.tex": "\\documentclass{article}\\begin{document}$\\undefinedmacro$\\end{document}\n"}
     with pytest.raises(DeriveError, match="Undefined control sequence"):
         compile_pdf(broken)
+
+
+def test_the_convention_decides_which_programs_are_converted():
+    from derive.render.appendix import formulation_section
+    from derive.render.document import Display
+
+    def converted(name, chosen):
+        section = formulation_section(get(name), Options(convention=chosen))
+        return any(isinstance(b, Display) and b.rows[0].label == "change of variables" for b in section.blocks)
+
+    assert converted("sutskever_momentum", "pytorch") and not converted("sutskever_momentum", "paper")
+    assert converted("pytorch_sgd", "paper") and not converted("pytorch_sgd", "pytorch")
+
+
+def test_without_pdflatex_the_appendix_has_tex_and_md_only(monkeypatch):
+    from derive.render import output
+
+    monkeypatch.setattr(output.shutil, "which", lambda name: None)
+    assert set(files.render(Options(only=("plain_gd",)))) == {"appendix.tex", "appendix-body.tex", "appendix.md"}
+
+
+def test_an_output_path_that_is_a_file_is_refused_with_the_reason(tmp_path):
+    target = tmp_path / "appendix"
+    target.write_text("not a directory")
+    with pytest.raises(DeriveError, match="cannot create the output directory"):
+        files.write(target, Options(only=("plain_gd",)), pdf=False)
