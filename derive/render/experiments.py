@@ -1,9 +1,8 @@
 r"""Numbers for the notebooks, computed from derive's objects (never from a retyped formula).
 
 * :func:`trajectory` runs a formulation's linear system :math:`x_t = A_t x_{t-1} + B_t g_t`
-  (matrices from :func:`derive.numeric.step_factors`) on the quadratic
-  :math:`f(\theta) = \tfrac{h}{2}\theta^2 - q\theta`, gradient taken at the formulation's own
-  point :math:`C_t x_{t-1}`.
+  (matrices from :func:`derive.numeric.step_factors`) on derive's quadratic objective
+  (:class:`derive.unroll.Quadratic`), gradient taken at the formulation's own point :math:`C_t x_{t-1}`.
 * :func:`effective_momentum` is the coefficient of the previous velocity once the
   formulation is written in the other convention (:func:`derive.render.convention.convert`):
   :math:`\mu_t \varepsilon_t / \varepsilon_{t-1}` for PyTorch's placement seen as a paper velocity.
@@ -23,6 +22,7 @@ from derive.render.convention import convert, placement
 from derive.render.layout import aligned_lines
 from derive.symbols import t
 from derive.system import linear_system
+from derive.unroll import Quadratic
 
 
 def trajectory(f: Formulation, values: Mapping, steps: int, *, curvature: float = 1.0, offset: float = 0.0,
@@ -32,6 +32,7 @@ def trajectory(f: Formulation, values: Mapping, steps: int, *, curvature: float 
     *values* binds hyperparameters by role (scalars or per-step sequences, ``values[role][0]`` is
     step 1's); *initial* the initial values by base (default: ``f.init``, parameters 1).
     """
+    objective = Quadratic(curvature=curvature, offset=offset)  # derive's objective, evaluated in floats
     system = linear_system(f)
     factors = step_factors(system)
     x = np.array([float((initial or {}).get(s, f.init.get(s, 1.0))) for s in f.state])
@@ -39,7 +40,7 @@ def trajectory(f: Formulation, values: Mapping, steps: int, *, curvature: float 
     for step in range(1, steps + 1):
         A, B, C = factors.at(values, step)
         B, C = B.reshape(-1), C.reshape(-1)
-        gradient = curvature * float(C @ x) - offset
+        gradient = objective.gradient(float(C @ x))
         x = A @ x + B * gradient
         rows.append(x.copy())
     return np.array(rows)

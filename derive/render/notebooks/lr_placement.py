@@ -48,7 +48,11 @@ assert effective_momentum(paper, "paper") is None  # the paper form is already i
 ## A ReduceLROnPlateau-style drop
 
 The learning rate is divided by 10 once (what `ReduceLROnPlateau(factor=0.1)` does when the loss
-stalls). Both forms run on the quadratic $f(\\theta) = \\tfrac{h}{2}\\theta^2$ from the same start.
+stalls). Both forms run on derive's quadratic objective from the same start; its gradient:
+"""),
+        ("code", """
+from derive.unroll import Quadratic
+display(Markdown(f"$\\nabla f(\\theta) = {house_latex(Quadratic().gradient(sp.Symbol('theta')))}$, here with $h = 1$, $q = 0$"))
 """),
         ("code", """
 STEPS, DROP, MOMENTUM = 60, 30, 0.9

@@ -68,11 +68,14 @@ print("witness:", original_vs_documented.witness)
         ("markdown", """
 ## Trajectories under a step schedule
 
-On the quadratic $f(\\theta) = \\tfrac{h}{2}\\theta^2 - q\\theta$ the implemented form's stored
-parameters $\\theta'$ are the documented form's $\\theta$ moved by $S_t$ while the learning rate is
-constant; the plot shows the three forms and where the schedule changes.
+On derive's quadratic objective (gradient printed below) the implemented form's stored parameters
+are the documented form's state moved by $S_t$ while the learning rate is constant; the plot shows the
+three forms and where the schedule changes.
 """),
         ("code", """
+from derive.unroll import Quadratic
+display(Markdown(f"$\\nabla f(\\theta) = {house_latex(Quadratic().gradient(sp.Symbol('theta')))}$, here with $h = 1$, $q = 1/2$"))
+
 STEPS, DROP = 40, 20
 values = {"lr": [0.2 if step <= DROP else 0.05 for step in range(1, STEPS + 2)], "momentum": 0.8}
 runs = {name: trajectory(get(name), values, STEPS, curvature=1.0, offset=0.5) for name in NAMES}
