@@ -145,7 +145,7 @@ def test_the_whole_table_proves_in_seconds():
     import time
 
     start = time.perf_counter()
-    for name, options in [(p.values[0], p.values[1]) for p in cases()]:
+    for name, options in [(row.values[0], row.values[1]) for row in cases()]:
         f = build(name, options)
         scf = symbolic_closed_form.__wrapped__(f)
         assert scf.verified_up_to == 8

@@ -124,3 +124,17 @@ def test_a_long_horizon_completes_and_evaluates_without_recursion_errors():
               "weight_decay": 0.01}
     out = cf.evaluate(values, {"g": np.ones(1024), f.params[0]: 1.0})
     assert np.isfinite(out[f.params])
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_in_quick_mode():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "bench" / "bench_unroll.py"
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "float64 evaluation of the T=64 closed form" in done.stdout
+    rows = [line.split() for line in done.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert [int(r[0]) for r in rows][-2:] == [16, 64]
