@@ -1,5 +1,8 @@
+"""``python -m derive``: see :mod:`derive.cli`."""
+
 import sys
 
 from derive.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
