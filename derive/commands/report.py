@@ -33,7 +33,6 @@ def run(args) -> int:
     from derive.render.appendix import Options
     from derive.render.claims_section import verdict
     from derive.render.files import write
-    from derive.render.output import pdflatex
 
     out = Path(args.out)
     written = write(out, Options(), pdf=not args.no_pdf)
