@@ -135,7 +135,7 @@ def transition_kernel(system: LinearSystem) -> TransitionKernel:
     A, n = sp.ImmutableMatrix(system.A), system.size
     order = _triangular_order(A)
     if order is None:
-        return TransitionKernel(A, sp.Matrix(n, n, lambda r, c: Phi[T, k, r, c]), False)
+        return TransitionKernel(A, sp.ImmutableMatrix(n, n, lambda r, c: Phi[T, k, r, c]), False)
     P = A.extract(list(order), list(order))
     E = sp.zeros(n, n)
     E[0, 0] = _product(P[0, 0], k + 1, T)
@@ -148,7 +148,7 @@ def transition_kernel(system: LinearSystem) -> TransitionKernel:
     for r in range(n):
         for c in range(n):
             entries[order[r], order[c]] = E[r, c]
-    return TransitionKernel(A, entries, True)
+    return TransitionKernel(A, sp.ImmutableMatrix(entries), True)
 
 
 @dataclass(frozen=True)

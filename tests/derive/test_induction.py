@@ -126,9 +126,9 @@ def test_a_wrong_initial_term_fails_the_base_case_only():
 
 def test_a_wrong_kernel_entry_fails_the_kernel_lemma():
     scf = symbolic_closed_form(build_default("sutskever_momentum"))
-    entries = scf.kernel.entries.copy()
+    entries = sp.Matrix(scf.kernel.entries)
     entries[1, 1] = sp.Product(mu[i], (i, k + 1, T - 1))
-    proof = prove(replace(scf, kernel=TransitionKernel(scf.kernel.step, entries, True)))
+    proof = prove(replace(scf, kernel=TransitionKernel(scf.kernel.step, sp.ImmutableMatrix(entries), True)))
     assert "kernel step (1,1)" in [label for label, r in proof.obligations if r != 0]
 
 
