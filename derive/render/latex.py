@@ -1,4 +1,4 @@
-r"""The appendix as LaTeX: ``appendix-body.tex`` (for ``\input``) and a standalone ``appendix.tex``.
+r"""The appendix as LaTeX: ``appendix-body.tex`` (for ``\input``) and ``appendix.tex``, which compiles alone.
 
 The body uses only ``amsmath`` (``align*``, ``cases``, ``matrix``) and
 ``booktabs``; the standalone wrapper loads them.  Output is a pure function of
@@ -89,8 +89,7 @@ def body(document: Document) -> str:
     return "\n".join(out)
 
 
-def standalone(document: Document, body_file: str = "appendix-body.tex") -> str:
-    r"""A complete document that ``\input``\ s the body file (compile next to it)."""
+def standalone(document: Document) -> str:
+    """A complete document (preamble, title, the body inline): compiles on its own."""
     return (PREAMBLE + f"\\title{{{escape(document.title)}}}\n\\author{{}}\\date{{}}\n"
-            "\\begin{document}\n\\maketitle\n\\appendix\n"
-            f"\\input{{{body_file}}}\n\\end{{document}}\n")
+            "\\begin{document}\n\\maketitle\n\\appendix\n" + body(document) + "\\end{document}\n")

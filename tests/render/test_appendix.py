@@ -183,3 +183,13 @@ def test_an_output_path_that_is_a_file_is_refused_with_the_reason(tmp_path):
     target.write_text("not a directory")
     with pytest.raises(DeriveError, match="cannot create the output directory"):
         files.write(target, Options(only=("plain_gd",)), pdf=False)
+
+
+@pytest.mark.latex
+def test_the_body_compiles_when_another_document_inputs_it(golden_files):
+    from derive.render.latex import PREAMBLE
+    from derive.render.output import compile_pdf, log_errors
+
+    host = PREAMBLE + "\\begin{document}\n\\input{appendix-body.tex}\n\\end{document}\n"
+    pdf, log = compile_pdf({"appendix.tex": host, "appendix-body.tex": golden_files["appendix-body.tex"].decode()})
+    assert log_errors(log) == [] and "appendix-body.tex" in log
