@@ -112,9 +112,10 @@ def _exact_products(step: sp.Matrix, point: dict, upper: int) -> dict:
 
 
 def _product(factor: sp.Expr, lo, hi) -> sp.Expr:
-    """:math:`\\prod_{i=lo}^{hi}` of the template *factor* (in ``t``); a product of 1 is 1."""
-    factor = factor.subs(t, i)
-    return sp.S.One if factor == 1 else sp.Product(factor, (i, lo, hi))
+    """:math:`\\prod_{i=lo}^{hi}` of the template *factor* (in ``t``); a number's product is a power."""
+    if factor.is_Number:  # 1 stays 1; (9/10)**(T-k) reads better than a Product of 9/10
+        return factor ** (hi - lo + 1)
+    return sp.Product(factor.subs(t, i), (i, lo, hi))
 
 
 def _triangular_order(A: sp.Matrix) -> tuple[int, ...] | None:

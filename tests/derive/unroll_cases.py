@@ -45,6 +45,8 @@ CASES += [
     ("pytorch_sgd[numbers]", "pytorch_sgd",
      dict(lr="0.1", momentum="0.9", dampening="0.1", weight_decay="0.01"), False),
     ("keras_sgd[nesterov]", "keras_sgd", dict(nesterov=True), False),
+    ("keras_sgd[numbers]", "keras_sgd", dict(lr="0.1", momentum="0.9", weight_decay="0.01"), False),
+    ("keras_sgd[lr=0.1]", "keras_sgd", dict(lr="0.1"), False),
     ("caffe_sgd[nesterov]", "caffe_sgd", dict(nesterov=True), False),
     ("tf1_momentum[nesterov]", "tf1_momentum", dict(nesterov=True), False),
     ("mlx_sgd[nesterov]", "mlx_sgd", dict(nesterov=True), False),
