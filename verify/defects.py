@@ -18,6 +18,7 @@ class Defect:
     versions: tuple[str, ...]  # torch version prefixes known to have it
     applies: Callable[[object], bool]  # (RunConfig) -> bool
     summary: str
+    always_shows: Callable[[object], bool] = lambda config: True  # else it may or may not show
 
 
 def _fused_momentum(config) -> bool:
@@ -51,7 +52,10 @@ DEFECTS = (
         "SGD(fused=True, momentum>0): when a GradScaler's found_inf skips the very first step, "
         "_fused_sgd has already allocated the buffers with torch.empty_like and the kernel returns "
         "without writing them; the next step treats that uninitialised memory as the buffer "
-        "(is_first_step is False), so the parameters take arbitrary values.",
+        "(is_first_step is False), so the parameters take arbitrary values. With dampening 0 and "
+        "memory that happens to be zero the result is accidentally right, so only dampening != 0 "
+        "shows it every time.",
+        always_shows=lambda config: float(config.options.get("dampening", 0)) != 0,
     ),
     Defect(
         "fused_sgd_late_first_gradient",
@@ -65,10 +69,10 @@ DEFECTS = (
 )
 
 
-def known(config) -> str | None:
-    """The name of the known defect this configuration triggers on the installed torch, if any."""
+def known(config) -> Defect | None:
+    """The known defect this configuration triggers on the installed torch, if any."""
     version = torch.__version__
     for defect in DEFECTS:
         if version.startswith(defect.versions) and defect.applies(config):
-            return defect.name
+            return defect
     return None

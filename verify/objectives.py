@@ -123,21 +123,44 @@ class Objective:
 
     # -- exact ---------------------------------------------------------------------------
     @cached_property
-    def is_rational(self) -> bool:
-        return self.derivative.is_rational_function(self.symbol)
+    def is_affine_gradient(self) -> bool:
+        """Whether phi' is affine (a quadratic objective): then the exact reference is exact."""
+        return self.derivative.is_polynomial(self.symbol) and sp.degree(self.derivative, self.symbol) <= 1
+
+    @cached_property
+    def _mp_derivative(self):
+        return sp.lambdify(self.symbol, self.derivative, "mpmath")
+
+    @cached_property
+    def _mp_phi(self):
+        return sp.lambdify(self.symbol, self.expr, "mpmath")
 
     def gradient_exact(self, x: Fraction) -> Fraction:
-        """:math:`\\varphi'(x)` exactly when it is a rational function, else to 60 digits."""
-        value = self.derivative.subs(self.symbol, sp.Rational(x.numerator, x.denominator))
-        if not value.is_Rational:
-            value = sp.Rational(value.evalf(60))
-        return Fraction(int(value.p), int(value.q))
+        r""":math:`\varphi'(x)`: exact when :math:`\varphi'` is affine, else to 60 significant digits.
+
+        Exact rational arithmetic through a non-affine :math:`\varphi'` multiplies the size of
+        the numbers at every step (``x**3`` triples it), so the "exact" reference rounds there,
+        at a relative 1e-60: far below any float64 ULP.
+        """
+        if self.is_affine_gradient:
+            value = self.derivative.subs(self.symbol, sp.Rational(x.numerator, x.denominator))
+            return Fraction(int(value.p), int(value.q))
+        return _mp_eval(self._mp_derivative, x)
 
     def value_exact(self, x: Fraction) -> Fraction:
-        value = self.expr.subs(self.symbol, sp.Rational(x.numerator, x.denominator))
-        if not value.is_Rational:
-            value = sp.Rational(value.evalf(60))
-        return Fraction(int(value.p), int(value.q))
+        return _mp_eval(self._mp_phi, x)
+
+
+def _mp_eval(fn, x: Fraction) -> Fraction:
+    import mpmath
+
+    with mpmath.workdps(_DIGITS):
+        value = mpmath.mpf(fn(mpmath.mpf(x.numerator) / x.denominator))
+        sign, mantissa, exponent, _ = value._mpf_  # value = (-1)**sign * mantissa * 2**exponent
+        return (-1) ** sign * Fraction(int(mantissa)) * (Fraction(2) ** int(exponent))
+
+
+_DIGITS = 60
 
 
 def rounding_magnitude(expr: sp.Expr) -> sp.Expr:
