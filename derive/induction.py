@@ -22,7 +22,8 @@ for :math:`A_t = \begin{pmatrix} a_t & c_t \\ 0 & d_t\end{pmatrix}`:
     \Phi_{01} = \sum_{j=k+1}^{T} \Bigl(\prod_{i=j+1}^{T} a_i\Bigr)\, c_j
                 \Bigl(\prod_{i=k+1}^{j-1} d_i\Bigr), \quad \Phi_{10} = 0,
 
-with products of ``1`` dropped.  When :math:`A_t` is not triangular (weight
+with products of ``1`` dropped and a product of a number written as its
+power (:math:`(9/10)^{T-k}`).  When :math:`A_t` is not triangular (weight
 decay couples :math:`\theta` and the buffer), the entries stay *named*,
 ``Phi[T, k, r, c]`` (the same names :mod:`derive.unroll` gives its concrete
 sub-products), defined by the ordered product, i.e. by the recursion

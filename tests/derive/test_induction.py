@@ -17,7 +17,7 @@ from derive.induction import (
     transition_kernel,
 )
 from derive.summation import instantiate, linear_normal_form, peel
-from derive.symbols import T, eps, g, i, k, mu, tau, theta
+from derive.symbols import T, eps, g, i, k, mu, tau, theta, v
 from derive.system import linear_system
 from unroll_cases import build, cases
 
@@ -110,6 +110,14 @@ def test_shifting_a_product_limit_is_refuted():
         return sp.Product(e.function, (v, lo - 1, hi))
 
     wrong = replace(scf, state={s: e.replace(lambda x: isinstance(x, sp.Product), shifted)
+                                for s, e in scf.state.items()})
+    _refuted(wrong)
+
+
+def test_bumping_the_exponent_of_a_constant_momentum_is_refuted():
+    scf = symbolic_closed_form(build_default("sutskever_momentum", momentum="0.9"))
+    assert scf.state[v].has(sp.Pow(sp.Rational(9, 10), T - k))
+    wrong = replace(scf, state={s: e.replace(lambda x: x.is_Pow and x.exp.has(T), lambda x: x.base ** (x.exp + 1))
                                 for s, e in scf.state.items()})
     _refuted(wrong)
 
