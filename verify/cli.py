@@ -163,11 +163,22 @@ def _print_table(outcomes) -> None:
           f"in the reference {totals['reference']:.2f} s (with tolerance and comparison {totals['verify']:.2f} s)")
     for o in outcomes:
         if o.known_defect:
-            state = "still present" if not o.report.passed else "NO LONGER SHOWS (retire the entry)"
-            print(f"known torch defect {o.known_defect}: {state}: {o.report.describe()}")
+            if not o.report.passed:
+                state = "still present"
+            elif o.strict:
+                state = "NO LONGER SHOWS (torch fixed it? retire the entry in verify/defects.py)"
+            else:
+                state = "did not show this time (it depends on uninitialised memory here)"
+            print(f"known torch defect {o.known_defect} (torch {torch_version()}): {state}: {o.report.describe()}")
     for o in outcomes:
         if o.unexpected and not o.known_defect:
             print(f"UNEXPECTED {o.report.describe()}")
+
+
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__
 
 
 def _outcome_json(o) -> dict:

@@ -26,7 +26,7 @@ from derive.catalogue import CATALOGUE
 from derive.errors import DeriveError
 from verify.compare import Report, compare
 from verify.objectives import NEGATIVE_QUARTIC, QUARTIC
-from verify.reference import ReferenceError_, compiled, expected
+from verify.reference import UnsupportedRun, compiled, expected
 from verify.runner import GroupSpec, Observed, RunConfig, TensorSpec, run
 from verify.sweep import ROLES, formulation_options
 
@@ -128,7 +128,7 @@ def _with_absent_roles_zero(observed: Observed) -> list[dict]:
 
 
 def judge(name: str, observed: Observed) -> Report:
-    """Catalogue entry ``name`` against one observed probe (raises ReferenceError_/DeriveError)."""
+    """Catalogue entry ``name`` against one observed probe (raises UnsupportedRun/DeriveError)."""
     hypers = _with_absent_roles_zero(observed)
     systems = [compiled(name, formulation_options(name, h, f)) for h, f in zip(hypers, observed.flags)]
     patched = Observed(**{**observed.__dict__, "hyper": hypers})
@@ -153,7 +153,7 @@ def identify(factory, kwargs: dict | None = None, *, steps: int = 30,
                 observed["constant"])[0], observed["constant"].flags[0]))
             for probe, obs in observed.items():
                 reports[probe] = judge(formulation, obs)
-        except (ReferenceError_, DeriveError, ValueError, TypeError) as exc:
+        except (UnsupportedRun, DeriveError, ValueError, TypeError) as exc:
             error = str(exc)
         result.verdicts.append(Verdict(formulation, options, reports, error))
     return result

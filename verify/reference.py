@@ -42,7 +42,7 @@ from verify.compare import magnitude_system
 from verify.objectives import Objective
 
 
-class ReferenceError_(ValueError):
+class UnsupportedRun(ValueError):
     """The reference cannot represent this run (say why and what to change)."""
 
 
@@ -135,7 +135,7 @@ class CompiledSystem:
         for arg in self.arguments:
             if arg.role not in hyper or np.isnan(hyper[arg.role][:steps]).all():
                 have = ", ".join(k for k, v in hyper.items() if not np.isnan(v).all()) or "none"
-                raise ReferenceError_(
+                raise UnsupportedRun(
                     f"{self.formulation.name} needs {arg.role} ({arg.symbol}); the run recorded {have}"
                 )
             series = np.asarray(hyper[arg.role][:steps], dtype=np.float64)
@@ -247,7 +247,7 @@ def _initial_state(system: CompiledSystem, theta0: np.ndarray, exact: bool) -> n
             rows.append([Fraction(int(value.p), int(value.q))] * len(theta0) if exact
                         else np.full(len(theta0), float(value)))
         else:
-            raise ReferenceError_(f"{f.name}: the initial value of {base} is not fixed ({value}); "
+            raise UnsupportedRun(f"{f.name}: the initial value of {base} is not fixed ({value}); "
                                   "declare it in the formulation's init")
     return np.array(rows, dtype=object if exact else np.float64)
 

@@ -141,10 +141,10 @@ def run(config: RunConfig) -> Observed:
 
     params = [[_make_param(v, t, torch_dtype, config.device) for v, t in zip(vals, g.tensors)]
               for vals, g in zip(initial, config.groups)]
-    optimizer, scheduler, scaler = _build(config, params, schedule)
-    _record(config, optimizer, params, recorder, 0)
     step = 0
     try:
+        optimizer, scheduler, scaler = _build(config, params, schedule)
+        _record(config, optimizer, params, recorder, 0)
         for step in range(1, config.steps + 1):
             for gi, group in enumerate(optimizer.param_groups):
                 for key in ("lr", "momentum"):

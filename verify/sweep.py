@@ -18,10 +18,11 @@ import numpy as np
 import torch
 
 from derive.catalogue import CATALOGUE
+from derive.errors import DeriveError
 from verify import defects
 from verify.compare import Report, compare
 from verify.objectives import QUADRATIC, QUARTIC
-from verify.reference import ReferenceError_, compiled, expected
+from verify.reference import UnsupportedRun, compiled, expected
 from verify.runner import GroupSpec, RunConfig, TensorSpec, run
 
 FLAG_VALUES = {
@@ -118,7 +119,7 @@ def formulation_options(name: str, hyper: dict[str, np.ndarray], flags: dict[str
         if len(values) and np.all(values == 0):
             options[role] = 0
         elif len(values) and np.any(values == 0) and role == "momentum":
-            raise ReferenceError_("momentum switches between zero and non-zero: torch then skips the "
+            raise UnsupportedRun("momentum switches between zero and non-zero: torch then skips the "
                                   "buffer on some steps, which no single formulation describes")
     for flag, value in flags.items():
         if flag in accepted:
@@ -157,7 +158,10 @@ def check(config: RunConfig, formulation: str = "pytorch_sgd", *, mode: str = "f
         systems = [compiled(formulation, formulation_options(formulation, h, f))
                    for h, f in zip(observed.hyper, observed.flags)]
         report = compare(observed, expected(systems, observed, mode=mode))
-    except (ReferenceError_, ValueError, KeyError) as exc:
-        report = Report(config.label(), False, error=f"reference: {exc}", torch_seconds=observed.seconds)
+    except (UnsupportedRun, DeriveError, ValueError, KeyError) as exc:
+        # an optimizer that failed early leaves nothing to compute a reference from: say so
+        error = (f"step {observed.failed_step}: {observed.error}" if observed.error
+                 else f"reference: {exc}")
+        report = Report(config.label(), False, error=error, torch_seconds=observed.seconds)
     report.verify_seconds = time.perf_counter() - started  # reference + tolerance + comparison
     return Outcome(config, report, defects.known(config))

@@ -74,3 +74,10 @@ def test_a_scaler_skipped_step_changes_nothing_and_later_steps_unscale_exactly()
     theta = observed.theta[0][0]
     assert list(observed.skipped) == [False, True, True, False, False]
     assert np.array_equal(theta[1], theta[3]) and not np.array_equal(theta[3], theta[4])
+
+
+def test_a_constructor_that_refuses_the_options_is_reported_with_its_message():
+    config = RunConfig(options={"lr": 0.1, "momentum": 0.9, "dampening": 0.5, "nesterov": True}, steps=3)
+    outcome = check(config)
+    assert not outcome.report.passed
+    assert outcome.report.error.startswith("step 0: ValueError: Nesterov momentum requires")
