@@ -36,7 +36,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from derive.catalogue import get as get_formulation
 from derive.formulation import Formulation
 from derive.numeric import step_factors
-from derive.symbols import g, t
+from derive.symbols import t
 from derive.system import linear_system
 from verify.compare import magnitude_system
 from verify.objectives import Objective

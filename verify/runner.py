@@ -174,20 +174,23 @@ def run(config: RunConfig) -> Observed:
 
 # -- construction ------------------------------------------------------------------------
 def _make_param(value: np.ndarray, spec: TensorSpec, dtype, device) -> torch.nn.Parameter:
-    data = _layout(torch.from_numpy(np.asarray(value, dtype=np.float64)), spec)
-    return torch.nn.Parameter(data.to(device=device, dtype=dtype))
+    values = torch.from_numpy(np.asarray(value, dtype=np.float64))
+    return torch.nn.Parameter(_layout(values, spec, dtype, device))
 
 
-def _layout(tensor: torch.Tensor, spec: TensorSpec) -> torch.Tensor:
-    """``tensor`` with its values, laid out non-contiguously when the spec asks for it."""
+def _layout(tensor: torch.Tensor, spec: TensorSpec, dtype, device) -> torch.Tensor:
+    """``tensor``'s values in ``dtype`` on ``device``, non-contiguous when the spec asks.
+
+    The layout is allocated in the target dtype and device, then filled: ``.to()`` of a
+    strided view would hand back a contiguous copy.
+    """
     if spec.contiguous or tensor.dim() == 0:
-        return tensor.clone()
-    if tensor.dim() == 1:  # every other element of a buffer twice as long
-        base = torch.zeros(2 * tensor.numel(), dtype=tensor.dtype)
-        out = base[::2]
+        out = torch.empty(tensor.shape, dtype=dtype, device=device)
+    elif tensor.dim() == 1:  # every other element of a buffer twice as long
+        out = torch.zeros(2 * tensor.numel(), dtype=dtype, device=device)[::2]
     else:  # the transpose of a tensor with the dimensions reversed
         dims = tuple(reversed(range(tensor.dim())))
-        out = torch.zeros(tuple(reversed(tensor.shape)), dtype=tensor.dtype).permute(dims)
+        out = torch.zeros(tuple(reversed(tensor.shape)), dtype=dtype, device=device).permute(dims)
     out.copy_(tensor)
     return out
 
@@ -262,7 +265,7 @@ def _closure(config: RunConfig, params, injected, step: int, recorder: "_Recorde
                     continue
                 if injected is not None:
                     value = torch.from_numpy(np.asarray(injected[gi][ti][step - 1]))
-                    p.grad = _layout(value, config.groups[gi].tensors[ti]).to(p.device, p.dtype)
+                    p.grad = _layout(value, config.groups[gi].tensors[ti], p.dtype, p.device)
                 if not calls:  # the first evaluation is the one the step is recorded with
                     recorder.grads[gi][ti][step - 1] = _to_numpy(p.grad)
                     recorder.active[gi][ti][step - 1] = True

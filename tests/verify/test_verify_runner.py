@@ -35,7 +35,8 @@ def test_a_frozen_tensor_keeps_its_values_and_is_recorded_inactive():
     assert not np.array_equal(theta[2], theta[3])
 
 
-def test_parameters_stay_non_contiguous_through_the_run():
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_parameters_stay_non_contiguous_through_the_run(dtype):
     layouts = []
 
     def readout(optimizer, group, p):
@@ -43,7 +44,8 @@ def test_parameters_stay_non_contiguous_through_the_run():
         return p
 
     groups = (GroupSpec((TensorSpec((2, 3), contiguous=False), TensorSpec((4,), contiguous=False))),)
-    observed = run(RunConfig(options={"lr": 0.1}, groups=groups, steps=3, readout=readout, impl="foreach"))
+    observed = run(RunConfig(options={"lr": 0.1}, groups=groups, steps=3, readout=readout, impl="foreach",
+                             dtype=dtype))
     assert observed.error is None and not any(layouts)
 
 
