@@ -50,6 +50,12 @@ class TensorSpec:
     shape: tuple[int, ...]
     contiguous: bool = True
     frozen: frozenset[int] = frozenset()  # 1-based steps with ``p.grad = None``
+    grad_contiguous: bool | None = None  # injected grads: None lays them out like the param
+
+    @property
+    def grad_layout(self) -> "TensorSpec":
+        same = self.grad_contiguous is None
+        return self if same else TensorSpec(self.shape, contiguous=self.grad_contiguous)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ class GroupSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+# a vector, a transposed matrix (non-contiguous, dense) and a 0-d tensor; strided vectors with
+# gaps live in the scenarios, because fused SGD on CPU mishandles them (verify/defects.py)
 DEFAULT_GROUPS = (GroupSpec((TensorSpec((3,)), TensorSpec((2, 3), contiguous=False), TensorSpec(()))),)
 
 
@@ -75,7 +83,8 @@ class RunConfig:
     device: str = "cpu"
     lr_tensor: bool = False
     schedule: str = "constant"
-    objective: Objective | None = None  # None: injected seeded gradients
+    objective: Objective | None = None  # None: injected gradients (seeded, or ``gradients``)
+    gradients: Any = None  # [group][tensor] arrays of shape (steps, *shape): the user's own
     steps: int = 20
     seed: int = 0
     skip_steps: frozenset[int] = frozenset()  # steps a GradScaler must skip (inf gradient)
@@ -136,6 +145,8 @@ def run(config: RunConfig) -> Observed:
         injected = [
             [rng.standard_normal((config.steps, *t.shape)) for t in g.tensors] for g in config.groups
         ]
+    if config.gradients is not None:
+        injected = _user_gradients(config)
     schedule = schedules.get(config.schedule)
     recorder = _Recorder.empty(config)
 
@@ -170,6 +181,22 @@ def run(config: RunConfig) -> Observed:
     observed = recorder.finish(config)
     observed.seconds = time.perf_counter() - started
     return observed
+
+
+def _user_gradients(config: RunConfig) -> list[list[np.ndarray]]:
+    if config.objective is not None:
+        raise ValueError("give either an objective or injected gradients, not both")
+    out = []
+    for gi, (spec, arrays) in enumerate(zip(config.groups, config.gradients, strict=True)):
+        row = []
+        for ti, (tensor, array) in enumerate(zip(spec.tensors, arrays, strict=True)):
+            array = np.asarray(array, dtype=np.float64)
+            if array.shape != (config.steps, *tensor.shape):
+                raise ValueError(f"gradients[{gi}][{ti}] has shape {array.shape}; "
+                                 f"expected (steps, *shape) = {(config.steps, *tensor.shape)}")
+            row.append(array)
+        out.append(row)
+    return out
 
 
 # -- construction ------------------------------------------------------------------------
@@ -265,7 +292,7 @@ def _closure(config: RunConfig, params, injected, step: int, recorder: "_Recorde
                     continue
                 if injected is not None:
                     value = torch.from_numpy(np.asarray(injected[gi][ti][step - 1]))
-                    p.grad = _layout(value, config.groups[gi].tensors[ti], p.dtype, p.device)
+                    p.grad = _layout(value, config.groups[gi].tensors[ti].grad_layout, p.dtype, p.device)
                 if not calls:  # the first evaluation is the one the step is recorded with
                     recorder.grads[gi][ti][step - 1] = _to_numpy(p.grad)
                     recorder.active[gi][ti][step - 1] = True

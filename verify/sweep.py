@@ -71,6 +71,9 @@ _TWO_GROUPS = (
 )
 _FROZEN = (_G((_T((3,), frozen=frozenset({1, 2, 3})), _T((2, 2), contiguous=False, frozen=frozenset({5, 6})),
                _T((2,)))),)
+_STRIDED = (_G((_T((5,), contiguous=False), _T((2,)))),)  # p = base[::2]: a view with gaps
+_GRAD_LAYOUT = (_G((_T((2, 3), contiguous=False, grad_contiguous=True), _T((3, 2), grad_contiguous=False))),)
+_LARGE = (_G((_T((8, 8)), _T((3,)))),)
 _BASE = {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.01}
 
 SCENARIOS: dict[str, RunConfig] = {
@@ -87,6 +90,13 @@ SCENARIOS: dict[str, RunConfig] = {
                   skip_steps=frozenset({1}), steps=6, dtype="float32", impl="fused"),
         RunConfig(name="scaler_skips_first", options={**_BASE, "dampening": 0.1},
                   skip_steps=frozenset({1}), steps=6, dtype="float32", impl="foreach"),
+        RunConfig(name="strided_vector", options=_BASE, groups=_STRIDED, steps=8, impl="foreach"),
+        RunConfig(name="strided_vector_fused", options=_BASE, groups=_STRIDED, steps=8, impl="fused"),
+        RunConfig(name="grad_layout_differs", options=_BASE, groups=_GRAD_LAYOUT, steps=8, impl="foreach"),
+        RunConfig(name="grad_layout_differs_fused", options=_BASE, groups=_GRAD_LAYOUT, steps=8, impl="fused"),
+        *[RunConfig(name=f"large_{dtype}_{impl}", options={**_BASE, "lr": 0.5}, groups=_LARGE, steps=3,
+                    dtype=dtype, impl=impl)
+          for dtype in ("float16", "bfloat16") for impl in ("for-loop", "fused")],
         RunConfig(name="checkpoint_resume", options={**_BASE, "nesterov": True}, checkpoint_at=7, steps=15,
                   schedule="onecycle", impl="foreach", lr_tensor=True),
         RunConfig(name="checkpoint_resume_fused", options=_BASE, checkpoint_at=5, steps=12, schedule="cyclic",

@@ -83,3 +83,12 @@ def test_a_constructor_that_refuses_the_options_is_reported_with_its_message():
     outcome = check(config)
     assert not outcome.report.passed
     assert outcome.report.error.startswith("step 0: ValueError: Nesterov momentum requires")
+
+
+def test_gradients_a_user_gives_are_the_ones_the_optimizer_sees():
+    grads = [[np.arange(6.0).reshape(3, 2)]]
+    groups = (GroupSpec((TensorSpec((2,)),)),)
+    observed = run(RunConfig(options={"lr": 0.5}, groups=groups, steps=3, gradients=grads))
+    np.testing.assert_array_equal(observed.grads[0][0], grads[0][0])
+    np.testing.assert_array_equal(observed.theta[0][0][3] - observed.theta[0][0][0], -0.5 * grads[0][0].sum(0))
+    assert check(RunConfig(options={"lr": 0.5, "momentum": 0.9}, groups=groups, steps=3, gradients=grads)).report.passed
