@@ -91,21 +91,31 @@ class CompiledSystem:
         self.formulation = formulation
         self.system = linear_system(formulation)
         factors = step_factors(self.system)  # derive's argument order and lifted first step
+        mag = magnitude_system(formulation)
         roles = _roles(formulation)
+        # a hyperparameter the program reads but the composed matrices cancel still rounds
+        extra = {a for M in (mag.A, mag.B, mag.A1, mag.B1) for a in M.atoms(sp.Indexed)}
+        labels = {i.base.label for M in (mag.A, mag.B, mag.A1, mag.B1) for i in M.atoms(sp.Indexed)}
+        extra |= {s for M in (mag.A, mag.B, mag.A1, mag.B1) for s in M.free_symbols
+                  if isinstance(s, sp.Symbol) and s in roles and s not in labels}
+        args = tuple(factors.args) + tuple(sorted(extra - set(factors.args), key=sp.default_sort_key))
         self.arguments = tuple(
             Argument(a, roles.get(a.base if isinstance(a, sp.Indexed) else a, str(a)),
                      int((a.indices[0] - t).subs(t, 0)) if isinstance(a, sp.Indexed) else 0)
-            for a in factors.args
+            for a in args
         )
-        self._dummies = [sp.Dummy(f"a{n}") for n in range(len(factors.args))]
-        sub = dict(zip(factors.args, self._dummies))
-        mag = magnitude_system(formulation)
+        self._dummies = [sp.Dummy(f"a{n}") for n in range(len(args))]
+        sub = dict(zip(args, self._dummies))
         self.templates = {
             "A": self.system.A, "B": self.system.B, "C": self.system.C,
             "A1": factors.lifted[0], "B1": factors.lifted[1],
             "magA": mag.A, "magB": mag.B, "magA1": mag.A1, "magB1": mag.B1,
         }
         self.templates = {k: sp.Matrix(v).xreplace(sub) for k, v in self.templates.items()}
+        unbound = {a for M in self.templates.values() for a in M.free_symbols | M.atoms(sp.Indexed)
+                   if not isinstance(a, sp.Dummy)}
+        if unbound:
+            raise UnsupportedRun(f"{formulation.name}: no role for {sorted(map(str, unbound))} in its hyper map")
         self.roundings = mag.roundings
         entry_ops = max(int(sp.count_ops(e)) + len(e.free_symbols)
                         for k in ("A", "B", "A1", "B1") for e in self.templates[k])
@@ -153,13 +163,15 @@ class CompiledSystem:
 
 
 def _roles(f: Formulation) -> dict[sp.Basic, str]:
+    """Each schedule base (``epsilon``) and constant symbol (``tau``) mapped to its role."""
     roles = {}
     for role, expr in f.hyper.items():
         expr = sp.sympify(expr)
+        labels = {atom.base.label for atom in expr.atoms(sp.Indexed)}
         for atom in expr.atoms(sp.Indexed):
             roles[atom.base] = role
         for sym in expr.free_symbols:
-            if isinstance(sym, sp.Symbol) and sym != t and not sym.is_integer:
+            if isinstance(sym, sp.Symbol) and sym != t and not sym.is_integer and sym not in labels:
                 roles.setdefault(sym, role)
     return roles
 
