@@ -83,6 +83,19 @@ class Formulation:
         """Whether step 1 differs from the regular step (a first-step special case)."""
         return any(a.first is not None for a in self.update)
 
+    def roles(self) -> dict[sp.Basic, str]:
+        """Each schedule base (``epsilon``) and constant symbol (``tau``) mapped to its role."""
+        roles: dict[sp.Basic, str] = {}
+        for role, expr in self.hyper.items():
+            expr = sp.sympify(expr)
+            labels = {atom.base.label for atom in expr.atoms(sp.Indexed)}
+            for atom in expr.atoms(sp.Indexed):
+                roles[atom.base] = role
+            for sym in expr.free_symbols:
+                if isinstance(sym, sp.Symbol) and sym != t and not sym.is_integer and sym not in labels:
+                    roles.setdefault(sym, role)
+        return roles
+
     def previous(self, step=t) -> tuple[sp.Indexed, ...]:
         """The state variables at ``step - 1``: the symbols a step reads."""
         return tuple(s[step - 1] for s in self.state)

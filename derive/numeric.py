@@ -21,19 +21,6 @@ from derive.system import LinearSystem
 from derive.symbols import t
 
 
-def _role_of(system: LinearSystem) -> dict[sp.Basic, str]:
-    """Map each hyperparameter symbol or indexed base to its role name."""
-    roles = {}
-    for role, expr in system.formulation.hyper.items():
-        expr = sp.sympify(expr)
-        for atom in expr.atoms(sp.Indexed):
-            roles[atom.base] = role
-        for sym in expr.free_symbols:
-            if isinstance(sym, sp.Symbol) and sym != t and not sym.is_integer:
-                roles.setdefault(sym, role)
-    return roles
-
-
 @dataclass(frozen=True)
 class StepFactors:
     """Compiled ``A_t``, ``B_t``, ``C_t`` templates and the arguments they read."""
@@ -48,7 +35,7 @@ class StepFactors:
     lifted: tuple  # A1, B1 written in the template's arguments (step 1's values)
 
     def arguments(self, values: Mapping, step: int) -> list:
-        roles = _role_of(self.system)
+        roles = self.system.formulation.roles()
         out = []
         for a in self.args:
             key = a.base if isinstance(a, sp.Indexed) else a

@@ -92,7 +92,7 @@ class CompiledSystem:
         self.system = linear_system(formulation)
         factors = step_factors(self.system)  # derive's argument order and lifted first step
         mag = magnitude_system(formulation)
-        roles = _roles(formulation)
+        roles = formulation.roles()
         # a hyperparameter the program reads but the composed matrices cancel still rounds
         extra = {a for M in (mag.A, mag.B, mag.A1, mag.B1) for a in M.atoms(sp.Indexed)}
         labels = {i.base.label for M in (mag.A, mag.B, mag.A1, mag.B1) for i in M.atoms(sp.Indexed)}
@@ -160,20 +160,6 @@ class CompiledSystem:
     def exact_matrices(self, values: list[np.ndarray], step: int) -> dict[str, np.ndarray]:
         args = [Fraction(float(v[step - 1])) for v in values]
         return {k: f(*args) for k, f in self._exact.items()}
-
-
-def _roles(f: Formulation) -> dict[sp.Basic, str]:
-    """Each schedule base (``epsilon``) and constant symbol (``tau``) mapped to its role."""
-    roles = {}
-    for role, expr in f.hyper.items():
-        expr = sp.sympify(expr)
-        labels = {atom.base.label for atom in expr.atoms(sp.Indexed)}
-        for atom in expr.atoms(sp.Indexed):
-            roles[atom.base] = role
-        for sym in expr.free_symbols:
-            if isinstance(sym, sp.Symbol) and sym != t and not sym.is_integer and sym not in labels:
-                roles.setdefault(sym, role)
-    return roles
 
 
 @lru_cache(maxsize=256)
