@@ -33,7 +33,7 @@ import sympy as sp
 from derive.formulation import Formulation
 from derive.system import linear_system
 from derive.symbols import g, t
-from derive.witness import TARGET, WITNESS_OBJECTIVE, WITNESS_SCHEDULES, exact_trajectory, hyper_values, witness  # noqa: F401
+from derive.witness import TARGET, witness
 
 @dataclass(frozen=True)
 class Proof:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.formulation import Formulation
-from derive.symbols import g, t
+from derive.symbols import g
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.formulation import Formulation
-from derive.symbols import g, t
+from derive.symbols import t
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import sympy as sp
 
 from derive.catalogue import get
 from derive.claims import claim, finding
-from derive.claims.evidence import CONSTANT, EPS, MU, by_schedule, condition_of, describe
+from derive.claims.evidence import CONSTANT, EPS, condition_of, describe
 from derive.equivalence import equivalence
 
 SURVEY = "shared/reference/formulations.md"

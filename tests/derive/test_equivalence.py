@@ -8,7 +8,8 @@ import sympy as sp
 
 from derive.catalogue import get
 from derive.claims.evidence import CONSTANT, EPS, MU
-from derive.equivalence import (TARGET, equivalence, exact_trajectory, inverse_params_map, recovery,
+from derive.witness import exact_trajectory
+from derive.equivalence import (TARGET, equivalence, inverse_params_map, recovery,
                                 translation, witness)
 from derive.formulation import Assign
 from derive.symbols import eps, mu, t, tau, theta
