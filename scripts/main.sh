@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Main job: set up the environment, then run the derivations.
-# The main job grows as the CLI grows: once `derive report` exists this becomes
-#   .venv/bin/python -m derive report --out "${OUT:-build/appendix}"
+# Main job: set up the environment, then derive everything and write the appendix:
+# the claims table on stdout, appendix.tex / appendix-body.tex / appendix.md
+# (and appendix.pdf where pdflatex exists) under $OUT (default build/appendix).
+# Exit status 1 when a claim's verdict differs from the recorded one.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,7 +10,9 @@ cd "$ROOT"
 
 bash scripts/setup.sh
 
-echo "main: derive list"
+echo "main: the catalogue"
 .venv/bin/python -m derive list
-echo "main: derive unroll pytorch_sgd --steps 3"
-.venv/bin/python -m derive unroll pytorch_sgd --steps 3
+echo "main: one closed form (torch.optim.SGD with momentum, dampening, weight decay; 2 steps)"
+.venv/bin/python -m derive unroll pytorch_sgd --steps 2
+echo "main: claims and appendix"
+exec .venv/bin/python -m derive report --out "${OUT:-build/appendix}"
