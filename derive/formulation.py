@@ -20,7 +20,7 @@ computed from this record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import sympy as sp
@@ -130,3 +130,16 @@ class Formulation:
             s: (s[0] if symbolic or s not in self.init else sp.sympify(self.init[s]))
             for s in self.state
         }
+
+
+def looking_ahead(f: Formulation, *, name: str, title: str, citation: str) -> Formulation:
+    r"""*f*'s program with the gradient taken at the look-ahead point (Nesterov's idea).
+
+    The look-ahead point is where the momentum step alone would move the
+    parameters: :math:`\theta_t` with :math:`g_t = 0`.  For paper placement that
+    is :math:`\theta_{t-1} + \mu_t v_{t-1}`, for PyTorch's documented form
+    :math:`\theta_{t-1} - \varepsilon_t \mu_t v_{t-1}`; neither is typed here.
+    """
+    state = {s: s[t - 1] for s in f.state}
+    ahead = f.step(state, 0, t)[f.params]
+    return replace(f, name=name, title=title, citation=citation, grad_at=ahead)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from derive.catalogue import entry
-from derive.formulation import Assign, Formulation
+from derive.formulation import Assign, Formulation, looking_ahead
 from derive.hyperparameters import resolve
 from derive.symbols import Theta, eps, g, mu, t, theta, v
 
@@ -47,21 +47,12 @@ def sutskever_momentum(*, lr=None, momentum=None) -> Formulation:
 
 @entry
 def sutskever_nesterov(*, lr=None, momentum=None) -> Formulation:
-    """Nesterov's accelerated gradient: the gradient at the look-ahead point."""
-    lr, m = resolve(lr, eps[t], "lr"), resolve(momentum, mu[t], "momentum")
-    return Formulation(
+    """Nesterov's accelerated gradient: classical momentum, gradient at the look-ahead point."""
+    return looking_ahead(
+        sutskever_momentum(lr=lr, momentum=momentum),
         name="sutskever_nesterov",
         title="Nesterov momentum (Sutskever et al. 2013)",
         citation="Sutskever, Martens, Dahl, Hinton, ICML 2013, eqs. (3)-(4), restating Nesterov 1983",
-        state=(theta, v),
-        params=theta,
-        grad_at=theta[t - 1] + m * v[t - 1],
-        update=(
-            Assign(v[t], m * v[t - 1] - lr * g[t]),
-            Assign(theta[t], theta[t - 1] + v[t]),
-        ),
-        init={v: 0},
-        hyper={"lr": lr, "momentum": m},
     )
 
 

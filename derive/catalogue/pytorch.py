@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from derive.catalogue import entry
-from derive.formulation import Assign, Formulation
+from derive.formulation import Assign, Formulation, looking_ahead
 from derive.hyperparameters import check_nesterov, is_zero, resolve
 from derive.symbols import b, d, eps, g, ghat, lam, mu, t, tau, theta, theta_la, v
 
@@ -30,18 +30,12 @@ def pytorch_momentum_documented(*, lr=None, momentum=None) -> Formulation:
 
 @entry
 def pytorch_nesterov_documented(*, lr=None, momentum=None) -> Formulation:
-    """The docs note's Nesterov: gradient at the shifted point ``theta - lr mu v``."""
-    lr, m = resolve(lr, eps[t], "lr"), resolve(momentum, mu[t], "momentum")
-    return Formulation(
+    """The docs note's Nesterov: its momentum, gradient at the shifted point."""
+    return looking_ahead(
+        pytorch_momentum_documented(lr=lr, momentum=momentum),
         name="pytorch_nesterov_documented",
         title="PyTorch Nesterov as documented",
         citation=TORCH_DOC_NOTE + ' ("Nesterov is analogously modified")',
-        state=(theta, v),
-        params=theta,
-        grad_at=theta[t - 1] - lr * m * v[t - 1],
-        update=(Assign(v[t], m * v[t - 1] + g[t]), Assign(theta[t], theta[t - 1] - lr * v[t])),
-        init={v: 0},
-        hyper={"lr": lr, "momentum": m},
     )
 
 
