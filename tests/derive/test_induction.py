@@ -80,7 +80,7 @@ def test_the_result_is_cached_per_formulation():
     assert symbolic_closed_form(f) is symbolic_closed_form(f)
 
 
-def _refuted(scf) -> Proof:
+def assert_refuted(scf) -> Proof:
     proof = prove(scf)
     assert not proof.holds, "a wrong closed form was proven"
     check = check_against_concrete(scf, 8)
@@ -92,14 +92,14 @@ def _refuted(scf) -> Proof:
 def test_dropping_the_dampening_factor_is_refuted(options):
     scf = symbolic_closed_form(build_default("pytorch_sgd", **options))
     wrong = replace(scf, state={s: e.xreplace({tau: 0}) for s, e in scf.state.items()})
-    _refuted(wrong)
+    assert_refuted(wrong)
 
 
 @pytest.mark.parametrize("name", ["sutskever_momentum", "pytorch_sgd"])
 def test_shifting_the_gradient_index_is_refuted(name):
     scf = symbolic_closed_form(build_default(name))
     wrong = replace(scf, state={s: e.xreplace({g[k]: g[k + 1]}) for s, e in scf.state.items()})
-    _refuted(wrong)
+    assert_refuted(wrong)
 
 
 def test_shifting_a_product_limit_is_refuted():
@@ -111,7 +111,7 @@ def test_shifting_a_product_limit_is_refuted():
 
     wrong = replace(scf, state={s: e.replace(lambda x: isinstance(x, sp.Product), shifted)
                                 for s, e in scf.state.items()})
-    _refuted(wrong)
+    assert_refuted(wrong)
 
 
 def test_bumping_the_exponent_of_a_constant_momentum_is_refuted():
@@ -119,14 +119,14 @@ def test_bumping_the_exponent_of_a_constant_momentum_is_refuted():
     assert scf.state[v].has(sp.Pow(sp.Rational(9, 10), T - k))
     wrong = replace(scf, state={s: e.replace(lambda x: x.is_Pow and x.exp.has(T), lambda x: x.base ** (x.exp + 1))
                                 for s, e in scf.state.items()})
-    _refuted(wrong)
+    assert_refuted(wrong)
 
 
 def test_a_wrong_initial_term_fails_the_base_case_only():
     scf = symbolic_closed_form(build_default("sutskever_momentum"))
     state = dict(scf.state)
     state[theta] = state[theta] + eps[1] * g[1]  # constant in T: the step T -> T+1 still holds
-    proof = _refuted(replace(scf, state=state))
+    proof = assert_refuted(replace(scf, state=state))
     failed = [label for label, residual in proof.obligations if residual != 0]
     assert failed == ["base case for theta"]
     assert check_against_concrete(replace(scf, state=state)).verified_up_to == 0

@@ -51,4 +51,8 @@ def test_notebook_executes_and_its_asserts_hold(name):
     nb = nbformat.read(COMMITTED / name, as_version=4)
     # Run from the repository root so that derive and verify import even without an install.
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
-    client.execute()
+    client.execute()  # raises CellExecutionError when a cell's assert fails
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code and all(cell.execution_count for cell in code), "a code cell did not run"
+    errors = [o for cell in code for o in cell.outputs if o.output_type == "error"]
+    assert not errors, errors
