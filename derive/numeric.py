@@ -33,9 +33,11 @@ class StepFactors:
     A1: Callable
     B1: Callable
     lifted: tuple  # A1, B1 written in the template's arguments (step 1's values)
+    roles: Mapping  # symbol or indexed base -> role, computed once
+
 
     def arguments(self, values: Mapping, step: int) -> list:
-        roles = self.system.formulation.roles()
+        roles = self.roles
         out = []
         for a in self.args:
             key = a.base if isinstance(a, sp.Indexed) else a
@@ -93,4 +95,5 @@ def step_factors(system: LinearSystem) -> StepFactors:
         return sp.lambdify(dummies, M.xreplace(sub), modules="numpy")
 
     return StepFactors(system, args, compile_(system.A), compile_(system.B), compile_(system.C),
-                       compile_(lifted[0]), compile_(lifted[1]), tuple(lifted))
+                       compile_(lifted[0]), compile_(lifted[1]), tuple(lifted),
+                       system.formulation.roles())

@@ -173,7 +173,11 @@ def load(spec: str):
         sys.modules.setdefault(path.stem, module)
         mod_spec.loader.exec_module(module)
     else:
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ValueError(f"cannot import {module_name!r} ({exc}); give an importable module "
+                             "(torch.optim:SGD) or a file path (path/to/file.py:Class)") from None
     try:
         target = getattr(module, attr)
     except AttributeError:
