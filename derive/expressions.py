@@ -93,7 +93,7 @@ def _short(text: str) -> str:
 
 class _Builder:
     def __init__(self, text, variables, functions):
-        self.text, self.variables, self.functions = text, dict(variables), dict(functions)
+        self.text, self.variables, self.functions = text, variables, functions
 
     def refuse(self, what: str) -> ExpressionError:
         return ExpressionError(f"{what} refused in {_short(self.text)}")
