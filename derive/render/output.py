@@ -95,9 +95,10 @@ def check_output_dir(out_dir, option: str = "--out") -> Path:
         where = "is a file" if existing == path.absolute() else f"is below {existing}, which is a file"
         raise DeriveError(f"{option} {path} {where}; give a directory")
     try:
-        fd, probe = tempfile.mkstemp(dir=existing, prefix=".derive-probe-")
-        os.close(fd)
-        os.unlink(probe)
+        with deferred_signals():  # an interruption must not leave the probe behind
+            fd, probe = tempfile.mkstemp(dir=existing, prefix=".derive-probe-")
+            os.close(fd)
+            os.unlink(probe)
     except OSError as exc:
         raise DeriveError(f"{option} {path}: cannot write in {existing} ({exc.strerror})") from None
     return path
