@@ -135,8 +135,11 @@ class ClosedForm:
 
 
 def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise DeriveError(f"the horizon must be a non-negative integer, got steps={steps!r}")
+    message = f"the horizon must be a non-negative integer, got steps={steps!r}"
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise arguments.InvalidArgument(message)
+    if steps < 0:
+        raise DeriveError(message)
     return int(steps)
 
 

@@ -438,3 +438,48 @@ def test_sigterm_during_pdflatex_kills_it_and_removes_its_directory(tmp_path):
         time.sleep(0.05)
     assert not _alive(pdflatex_pid), "pdflatex outlived the SIGTERM"
     assert list(tmp_dir.iterdir()) == []
+
+
+# -- the Python API names the wrong argument ----------------------------------------------------
+def _api_calls():
+    import derive
+    from derive.claims import claims, judge
+    from derive.equivalence import equivalence
+    from derive.induction import symbolic_closed_form
+    from derive.opcount import count, table
+    from derive.unroll import closed_form, iterate
+
+    f = derive.get("plain_gd")
+    return [
+        ("claims('B7')", lambda: claims("B7"), "claims: ids must be a list of claim ids, got the string 'B7'"),
+        ("claims(7)", lambda: claims(7), "claims: ids must be a list of claim ids"),
+        ("claims([7])", lambda: claims([7]), "claims: ids must hold claim ids (strings), got 7"),
+        ("judge(3)", lambda: judge(3), "judge: claim_or_id must be a claim id or a Claim"),
+        ("judge('nope')", lambda: judge("nope"), "unknown claim id nope"),
+        ("get(None)", lambda: derive.get(None), "name must be a catalogue name (a string), got name=None"),
+        ("get(3)", lambda: derive.get(3), "got name=3"),
+        ("closed_form('plain_gd', 3)", lambda: closed_form("plain_gd", 3),
+         "closed_form: f must be a Formulation, got the name 'plain_gd'; build it first"),
+        ("closed_form(f, '3')", lambda: closed_form(f, "3"), "got steps='3'"),
+        ("iterate('plain_gd', 2)", lambda: iterate("plain_gd", 2), "iterate: f must be a Formulation"),
+        ("symbolic_closed_form('plain_gd')", lambda: symbolic_closed_form("plain_gd"),
+         "symbolic_closed_form: f must be a Formulation"),
+        ("symbolic_closed_form(f, check_up_to=0)", lambda: symbolic_closed_form(f, check_up_to=0),
+         "check_up_to must be >= 1, got check_up_to=0"),
+        ("count('plain_gd')", lambda: count("plain_gd"), "count: f must be a Formulation"),
+        ("count(f, 'nope')", lambda: count(f, "nope"), "count: unknown convention 'nope'"),
+        ("table('plain_gd')", lambda: table("plain_gd"), "table: names must be a list of catalogue names"),
+        ("equivalence('plain_gd', f)", lambda: equivalence("plain_gd", f), "equivalence: F must be a Formulation"),
+        ("equivalence(f, f, steps=0)", lambda: equivalence(f, f, steps=0), "steps must be >= 1, got steps=0"),
+        ("equivalence(f, f, steps='4')", lambda: equivalence(f, f, steps="4"), "steps must be an integer"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(18))
+def test_a_public_function_called_wrongly_names_the_argument(index):
+    label, call, message = _api_calls()[index]
+    with pytest.raises(DeriveError) as caught:
+        call()
+    assert message in str(caught.value), (label, str(caught.value))
+    if "unknown claim" not in message:
+        assert isinstance(caught.value, TypeError), label

@@ -265,3 +265,18 @@ def test_arbitrary_unicode_raises_nothing_but_the_parser_error(text):
         parse(text)
     except ExpressionError:
         pass
+
+
+def test_verify_objective_is_read_by_the_safe_parser(tmp_path):
+    from verify.objectives import Objective
+
+    marker = tmp_path / "pwned"
+    for payload in _payloads(str(marker))[:20]:
+        with pytest.raises(ValueError):
+            Objective.parse(payload)
+    assert not marker.exists()
+    assert Objective.parse("x**2/2 - 0.25*x").expr == x**2 / 2 - x / 4
+    for refused, message in [("x*y", "free symbols y"), ("1j*x", "is not real"), ("1e999*x", "beyond float64"),
+                             ("x^2", r"write powers as \*\*")]:
+        with pytest.raises(ExpressionError, match=message):
+            Objective.parse(refused)
