@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from derive import arguments
 from derive.formulation import Formulation
 from derive.system import linear_system
 from derive.symbols import g, t
@@ -199,6 +200,8 @@ def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: 
     (in ``F``'s state at ``t`` and ``TARGET[t]``, G's parameters) a witness
     evaluates; by default ``TARGET[t] - F.params[t]`` or the claimed map.
     """
+    F, G = arguments.formulation(F, "F", "equivalence"), arguments.formulation(G, "G", "equivalence")
+    steps = arguments.integer(steps, "steps", "equivalence", minimum=1)
     n, m = len(F.state), len(G.state)
     if substitution is not None:
         S = [substitution.subs(t, k) for k in range(steps + 1)]
@@ -289,6 +292,8 @@ def translation(F: Formulation, target: str, *, role: str = "momentum", steps: i
     a middle step is lifted to a template in ``t`` and then proved for every
     ``t`` by :func:`equivalence` on the target built with that schedule.
     """
+    F = arguments.formulation(F, "F", "translation")
+    steps = arguments.integer(steps, "steps", "translation", minimum=1)
     from derive.catalogue import get
 
     G = get(target, **{role: NU[t]}, **options)

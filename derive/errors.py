@@ -14,3 +14,7 @@ class UnknownFormulation(DeriveError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its argument; we want the sentence
         return str(self.args[0])
+
+
+class InvalidArgument(DeriveError, TypeError):
+    """A public function called with an argument of the wrong kind; the message names the argument."""

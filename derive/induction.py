@@ -49,6 +49,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from derive import arguments
 from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.summation import instantiate, linear_normal_form, peel, same_polynomial
@@ -377,7 +378,8 @@ def symbolic_closed_form(f: Formulation, *, symbolic_init: bool = False, check_u
     Raises :class:`~derive.errors.DeriveError` if the proof or the check fails
     (a bug in derive, never an expected outcome).
     """
-    scf = _build(f, symbolic_init)
+    check_up_to = arguments.integer(check_up_to, "check_up_to", "symbolic_closed_form", minimum=1)
+    scf = _build(arguments.formulation(f, "f", "symbolic_closed_form"), symbolic_init)
     proof = prove(scf)
     if not proof.holds:
         raise DeriveError(f"{f.name}: induction proof failed: {'; '.join(proof.failures())}")

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from derive import arguments
 from derive.formulation import Formulation
 from derive.symbols import g
 
@@ -125,6 +126,9 @@ def _ops(e: sp.Expr, elements: set, conv: Convention) -> list[int]:
 
 def count(f: Formulation, conv: Convention | str = "as-written") -> OpCount:
     """Operations per element of *f*'s regular step (and look-ahead point) under *conv*."""
+    f = arguments.formulation(f, "f", "count")
+    if isinstance(conv, str) and conv not in CONVENTIONS:
+        raise arguments.InvalidArgument(f"count: unknown convention {conv!r}; one of {', '.join(CONVENTIONS)}")
     conv = CONVENTIONS[conv] if isinstance(conv, str) else conv
     elements = {a.base for a in f.update} | {g}
     exprs = [a.value for a in f.update]
@@ -141,6 +145,8 @@ def table(names=None, conventions=None) -> list[OpCount]:
     """Rows for every (formulation, convention): the renderer's and the CLI's table."""
     from derive.catalogue import get, names as all_names
 
+    names = arguments.names(names, "names", "table", what="catalogue name")
+    conventions = arguments.names(conventions, "conventions", "table", what="convention name")
     rows = []
     for name in names or all_names():
         f = get(name)

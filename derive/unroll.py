@@ -25,6 +25,7 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
+from derive import arguments
 from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.numeric import step_factors
@@ -134,8 +135,11 @@ class ClosedForm:
 
 
 def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise DeriveError(f"the horizon must be a non-negative integer, got steps={steps!r}")
+    message = f"the horizon must be a non-negative integer, got steps={steps!r}"
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise arguments.InvalidArgument(message)
+    if steps < 0:
+        raise DeriveError(message)
     return int(steps)
 
 
@@ -155,7 +159,7 @@ def closed_form(f: Formulation, steps: int, *, objective: Quadratic | None = Non
     ``symbolic_init=True`` keeps every initial value a symbol (``v[0]`` too).
     """
     T = _check_steps(steps)
-    system = linear_system(f)
+    system = linear_system(arguments.formulation(f, "f", "closed_form"))
     n = system.size
     x0 = f.initial_state(symbolic=symbolic_init)
     definitions: dict[sp.Indexed, sp.Expr] = {}
@@ -201,7 +205,7 @@ def iterate(f: Formulation, steps: int, *, expand: bool = False, symbolic_init: 
     measures the closed form against.
     """
     T = _check_steps(steps)
-    state = f.initial_state(symbolic=symbolic_init)
+    state = arguments.formulation(f, "f", "iterate").initial_state(symbolic=symbolic_init)
     for k in range(1, T + 1):
         grad = g[k] if objective is None else objective.gradient(f.gradient_point(state, k))
         new = f.step(state, grad, k)

@@ -23,7 +23,19 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from derive.expressions import CONSTANTS, DEFAULT_FUNCTIONS, ExpressionError, parse_expression
+
 X = sp.Symbol("x", real=True)
+
+
+class _AnyName(dict):
+    """Variables for the parser: ``x``, and any other plain name as a symbol, refused later by name."""
+
+    def __contains__(self, name) -> bool:
+        return not name.startswith("_") and name not in CONSTANTS and name not in DEFAULT_FUNCTIONS
+
+    def __missing__(self, name: str) -> sp.Symbol:
+        return sp.Symbol(name, real=True)
 
 # Roundings charged to one libm-style call (SLEEF's u10/u35 variants: <= 3.5 ULP).
 FUNCTION_ROUNDINGS = 4
@@ -44,12 +56,22 @@ class Objective:
 
     @classmethod
     def parse(cls, text: str, name: str = "") -> "Objective":
-        """Read ``text`` (SymPy syntax, one free symbol ``x``)."""
-        expr = sp.sympify(text, locals={"x": X})
+        """Read ``text``: numbers, ``x``, arithmetic, ``**`` and the functions of
+        :data:`derive.expressions.DEFAULT_FUNCTIONS` (parsed, never executed).
+
+        Raises :class:`derive.expressions.ExpressionError` (a ``ValueError``) naming what
+        was refused; a complex or non-float64 number (``1j``, ``1e999``) is refused too.
+        """
+        expr = parse_expression(text, variables=_AnyName(x=X))
         extra = expr.free_symbols - {X}
         if extra:
             names = ", ".join(sorted(map(str, extra)))
-            raise ValueError(f"objective {text!r} has free symbols {names}; write it in x only")
+            raise ExpressionError(f"objective {text!r} has free symbols {names}; write it in x only")
+        if expr.has(sp.I, sp.nan, sp.zoo, sp.oo):
+            raise ExpressionError(f"objective {text!r} is not real; write a real function of x")
+        for number in expr.atoms(sp.Number):
+            if not np.isfinite(float(number)):
+                raise ExpressionError(f"objective {text!r} has a number beyond float64's range")
         return cls(expr, X, name or text)
 
     # -- derived expressions -------------------------------------------------------------

@@ -8,10 +8,12 @@ factory; :func:`get` builds one by name.
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
-from derive.errors import UnknownFormulation
+from derive.errors import InvalidArgument, InvalidHyperparameter, UnknownFormulation
 from derive.formulation import Formulation
+from derive.hyperparameters import flag
 
 CATALOGUE: dict[str, Callable[..., Formulation]] = {}
 
@@ -24,17 +26,42 @@ def entry(factory: Callable[..., Formulation]) -> Callable[..., Formulation]:
     return factory
 
 
-def get(name: str, **options) -> Formulation:
-    """Build the catalogue entry *name* with *options* (hyperparameters, flags)."""
+def factory(name: str) -> Callable[..., Formulation]:
+    """The factory registered as *name* (a one-line error naming close matches otherwise)."""
+    if not isinstance(name, str):
+        raise InvalidArgument(f"name must be a catalogue name (a string), got name={name!r}; "
+                              "`derive list` shows them")
     try:
-        factory = CATALOGUE[name]
+        return CATALOGUE[name]
     except KeyError:
         import difflib
 
         close = difflib.get_close_matches(name, CATALOGUE, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `derive list` shows them all"
         raise UnknownFormulation(f"unknown formulation {name!r}{hint}") from None
-    return factory(**options)
+
+
+def options_of(name: str) -> dict[str, object]:
+    """The options entry *name* accepts, each with its default (a ``bool`` default marks a flag)."""
+    return {p.name: p.default for p in inspect.signature(factory(name)).parameters.values()}
+
+
+def get(name: str, **options) -> Formulation:
+    """Build the catalogue entry *name* with *options* (hyperparameters, flags).
+
+    Unknown options name the accepted ones; flags must be ``bool``
+    (:func:`derive.hyperparameters.flag`).
+    """
+    build = factory(name)
+    accepted = options_of(name)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InvalidHyperparameter(f"{name} has no option {', '.join(unknown)}; "
+                                    f"it accepts {', '.join(accepted) or 'none'}")
+    for key, value in options.items():
+        if isinstance(accepted[key], bool):
+            flag(value, key)
+    return build(**options)
 
 
 def names() -> list[str]:

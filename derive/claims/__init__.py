@@ -20,6 +20,7 @@ from typing import Callable
 
 import sympy as sp
 
+from derive import arguments
 from derive.errors import DeriveError
 
 VERDICTS = ("holds", "fails", "holds under a condition")
@@ -96,7 +97,9 @@ def torch_module():
 
 def judge(claim_or_id) -> Verdict:
     """Run one claim's procedure; a missing torch yields a ``skipped`` verdict with its reason."""
-    c = REGISTRY[claim_or_id] if isinstance(claim_or_id, str) else claim_or_id
+    c = claims([claim_or_id])[0] if isinstance(claim_or_id, str) else claim_or_id
+    if not isinstance(c, Claim):
+        raise arguments.InvalidArgument(f"judge: claim_or_id must be a claim id or a Claim, got {c!r}")
     started = time.perf_counter()
     try:
         result = c.procedure()
@@ -112,6 +115,7 @@ def agrees(c: Claim, v: Verdict) -> bool:
 
 def claims(ids=None) -> list[Claim]:
     """Registered claims in reading order, or those named (unknown ids raise DeriveError)."""
+    ids = arguments.names(ids, "ids", "claims", what="claim id")
     if not ids:
         return list(REGISTRY.values())
     unknown = [i for i in ids if i not in REGISTRY]

@@ -31,7 +31,9 @@ def options_from(args):
 
 def run(args) -> int:
     from derive.render.files import write
+    from derive.render.output import check_output_dir
 
+    check_output_dir(args.out)  # before rendering, not after
     written = write(Path(args.out), options_from(args), pdf=not args.no_pdf)
     for path in written:
         print(path)

@@ -17,6 +17,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from derive.render.output import check_output_dir
+
+    check_output_dir(args.out)  # before rendering, not after
     try:
         import nbformat  # noqa: F401
     except ImportError:

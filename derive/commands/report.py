@@ -33,8 +33,9 @@ def run(args) -> int:
     from derive.render.appendix import Options
     from derive.render.claims_section import verdict
     from derive.render.files import write
+    from derive.render.output import check_output_dir
 
-    out = Path(args.out)
+    out = check_output_dir(args.out)  # before the 40 s of rendering, not after
     written = write(out, Options(), pdf=not args.no_pdf)
     status = 0
     try:

@@ -37,6 +37,7 @@ import sympy as sp
 
 from derive.catalogue import CATALOGUE, get
 from derive.errors import DeriveError
+from derive.options import parse_options
 from derive.symbols import T
 from derive.unroll import closed_form
 
@@ -73,17 +74,6 @@ def add_arguments(parser) -> None:
                         help="a hyperparameter or flag, e.g. -o momentum=0.9 -o nesterov=true")
 
 
-def parse_options(pairs: list[str]) -> dict:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise DeriveError(f"option {pair!r} is not KEY=VALUE (e.g. -o momentum=0.9)")
-        low = value.lower()
-        options[key] = True if low == "true" else False if low == "false" else value
-    return options
-
-
 def _build(name: str, options: dict):
     factory = CATALOGUE.get(name)
     if factory is not None:
@@ -106,7 +96,7 @@ def _key(item):
 
 def run(args) -> int:
     steps = _steps(args.steps, symbolic=args.symbolic)
-    options = parse_options(args.option)
+    options = parse_options(args.option, args.name)
     f = _build(args.name, options)
     if args.symbolic:
         return _symbolic(f, options, steps, args.format)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from derive.render import latex, markdown
 from derive.render.appendix import Options, build
-from derive.render.output import compile_pdf, pdflatex, write_atomically
+from derive.render.output import check_output_dir, compile_pdf, pdflatex, write_atomically
 
 BODY = "appendix-body.tex"
 
@@ -23,5 +23,6 @@ def render(options: Options = Options(), *, pdf: bool = True) -> dict[str, bytes
 
 
 def write(out_dir: Path, options: Options = Options(), *, pdf: bool = True) -> list[Path]:
-    """Render everything first, then replace the files in *out_dir* (a failure changes nothing)."""
+    """Check *out_dir*, render everything, then replace the files in *out_dir* (a failure changes nothing)."""
+    check_output_dir(out_dir)  # before rendering, which takes a while
     return write_atomically(out_dir, render(options, pdf=pdf))

@@ -1,20 +1,29 @@
-"""Writing the appendix: all files rendered first, compiled in a temporary directory, then moved.
+"""Writing the appendix: the destination checked first, files rendered, compiled in a temporary directory, then moved.
 
-:func:`write_atomically` writes every file into a temporary directory beside the
-target and only then ``os.replace``\\ s each one into place, so a failure while
-rendering or compiling leaves the previous files intact.  :func:`compile_pdf`
-runs ``pdflatex`` twice (``-interaction=nonstopmode -halt-on-error``, a fixed
-``SOURCE_DATE_EPOCH``) and reads the log for errors.
+:func:`check_output_dir` refuses, before any rendering, an ``--out`` that is a
+file, lies below a file, or is a directory nothing can be created in (probed by
+creating a file: permission bits and ``os.access`` say nothing to root, nor on
+read-only or immutable file systems).  :func:`write_atomically` writes every
+file into a temporary directory beside the target and then ``os.replace``\\ s them
+into place as one set: SIGINT and SIGTERM are held back while the set is
+committed (and delivered right after), and a failed rename puts the previous
+files back, so the directory holds either the whole old set or the whole new
+one.  :func:`compile_pdf` runs ``pdflatex`` twice (``-interaction=nonstopmode
+-halt-on-error``, a fixed ``SOURCE_DATE_EPOCH``) and reads the log for errors; a
+SIGTERM meanwhile kills pdflatex and removes its temporary directory.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from derive.errors import DeriveError
 
@@ -47,7 +56,8 @@ def compile_pdf(files: Mapping[str, str], main: str = "appendix.tex") -> tuple[b
         raise DeriveError("pdflatex is not installed: apt-get install texlive-latex-base "
                           "texlive-latex-recommended, or pass --no-pdf")
     env = dict(os.environ, SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH, FORCE_SOURCE_DATE="1")
-    with tempfile.TemporaryDirectory(prefix="derive-pdflatex-") as tmp:
+    # subprocess.run kills pdflatex on any exception; the handler turns SIGTERM into one.
+    with sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="derive-pdflatex-") as tmp:
         for name, content in files.items():
             Path(tmp, name).write_text(content, encoding="utf-8")
         for _ in range(2):  # the second run resolves references
@@ -66,18 +76,112 @@ def compile_pdf(files: Mapping[str, str], main: str = "appendix.tex") -> tuple[b
         return pdf.read_bytes(), log
 
 
+def check_output_dir(out_dir, option: str = "--out") -> Path:
+    """*out_dir* if the files can be written there; else a one-line :class:`DeriveError`, before any work.
+
+    The directory need not exist: then its nearest existing ancestor must be a
+    directory we can create entries in.  Nothing is left behind by the check.
+    """
+    path = Path(out_dir)
+    if not str(out_dir):
+        raise DeriveError(f"{option} is empty; give a directory")
+    try:
+        existing = path.absolute()
+        while not existing.exists():
+            existing = existing.parent
+    except OSError as exc:
+        raise DeriveError(f"{option} {path}: cannot look it up ({exc.strerror})") from None
+    if not existing.is_dir():
+        where = "is a file" if existing == path.absolute() else f"is below {existing}, which is a file"
+        raise DeriveError(f"{option} {path} {where}; give a directory")
+    try:
+        with deferred_signals():  # an interruption must not leave the probe behind
+            fd, probe = tempfile.mkstemp(dir=existing, prefix=".derive-probe-")
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise DeriveError(f"{option} {path}: cannot write in {existing} ({exc.strerror})") from None
+    return path
+
+
+@contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for the block; any that arrived are delivered when it ends."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """In the main thread, a SIGTERM raises KeyboardInterrupt (so ``finally`` blocks run) unless a handler is set."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def write_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write *files* (name -> bytes) into *out_dir*: all to a temporary directory, then each moved in."""
-    out_dir = Path(out_dir)
+    """Replace *files* (name -> bytes) in *out_dir* as one set: all or nothing.
+
+    Every file is written to a temporary directory inside *out_dir* first; the
+    renames then run with SIGINT/SIGTERM held back, and if one fails the files
+    already replaced are restored from hard links (copies where links fail)
+    of the previous versions.
+    """
+    out_dir = check_output_dir(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DeriveError(f"cannot create the output directory {out_dir}: {exc.strerror}") from None
-    written = []
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".derive-") as tmp:
-        for name in sorted(files):
-            Path(tmp, name).write_bytes(files[name])
-        for name in sorted(files):
-            os.replace(Path(tmp, name), out_dir / name)
-            written.append(out_dir / name)
-    return written
+    names = sorted(files)
+    with deferred_signals():
+        try:
+            with tempfile.TemporaryDirectory(dir=out_dir, prefix=".derive-") as tmp:
+                new, old = Path(tmp, "new"), Path(tmp, "old")
+                new.mkdir()
+                old.mkdir()
+                for name in names:
+                    (new / name).write_bytes(files[name])
+                _commit(out_dir, names, new, old)
+        except OSError as exc:
+            raise DeriveError(f"cannot write into {out_dir}: {exc.strerror or exc}; "
+                              "the previous files are unchanged") from None
+    return [out_dir / name for name in names]
+
+
+def _commit(out_dir: Path, names: list[str], new: Path, old: Path) -> None:
+    """Move every ``new/name`` onto ``out_dir/name``; on failure put the previous files back."""
+    kept = []
+    for name in names:
+        target = out_dir / name
+        if target.is_file():
+            try:
+                os.link(target, old / name)
+            except OSError:
+                shutil.copy2(target, old / name)
+            kept.append(name)
+    done = []
+    try:
+        for name in names:
+            os.replace(new / name, out_dir / name)
+            done.append(name)
+    except OSError:
+        for name in done:
+            if name in kept:
+                os.replace(old / name, out_dir / name)
+            else:
+                os.unlink(out_dir / name)
+        raise

@@ -149,12 +149,9 @@ def test_peeling_and_sum_linearity_prove_a_textbook_identity():
 
 
 @pytest.mark.slow
-def test_the_whole_table_proves_in_seconds():
-    import time
-
-    start = time.perf_counter()
+def test_every_row_of_the_table_proves_and_matches_the_unroll_up_to_8():
+    # The time this takes is a benchmark, not a test: bench/bench_induction.py prints it.
     for name, options in [(row.values[0], row.values[1]) for row in cases()]:
         f = build(name, options)
         scf = symbolic_closed_form.__wrapped__(f)
         assert scf.verified_up_to == 8
-    assert time.perf_counter() - start < 120

@@ -181,7 +181,7 @@ def test_without_pdflatex_the_appendix_has_tex_and_md_only(monkeypatch):
 def test_an_output_path_that_is_a_file_is_refused_with_the_reason(tmp_path):
     target = tmp_path / "appendix"
     target.write_text("not a directory")
-    with pytest.raises(DeriveError, match="cannot create the output directory"):
+    with pytest.raises(DeriveError, match="appendix is a file; give a directory"):
         files.write(target, Options(only=("plain_gd",)), pdf=False)
 
 
