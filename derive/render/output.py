@@ -106,13 +106,37 @@ def check_output_dir(out_dir, option: str = "--out") -> Path:
 
 @contextmanager
 def deferred_signals() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back for the block; any that arrived are delivered when it ends."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """Hold SIGINT and SIGTERM back for the block; any that arrived are delivered when it ends.
+
+    Done with Python-level handlers, not ``pthread_sigmask``: a process-directed signal
+    blocked in the main thread is delivered to any other thread (pytest-xdist's, a
+    library's), and CPython then runs the handler in the main thread at once anyway.
+    Outside the main thread no handler can be set, and the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum, frame):
+        if signum not in received:
+            received.append(signum)
+
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, hold) for signum in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        # Blocked while the handlers are restored: a signal arriving in between stays pending in the
+        # kernel and meets the restored handler, instead of tripping a Python handler already gone.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)  # runs any handler still pending first: `hold`
+            for signum in received:  # delivered on unblocking, to the handler in force before
+                signal.raise_signal(signum)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 @contextmanager
