@@ -106,13 +106,47 @@ def check_output_dir(out_dir, option: str = "--out") -> Path:
 
 @contextmanager
 def deferred_signals() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back for the block; any that arrived are delivered when it ends."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """Hold SIGINT and SIGTERM back for the block; any that arrived are delivered when it ends.
+
+    In the main thread the Python-level handlers are swapped for a recorder (a
+    thread mask alone is not enough: another thread may take the signal and
+    Python still runs the handler in the main thread); elsewhere the thread's
+    signal mask is the best that can be done.
+    """
+    held = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread():
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        return
+    arrived: list[int] = []
+    previous = {}
     try:
+        for signum in held:
+            if signal.getsignal(signum) is not None:  # None: a handler Python did not install; leave it
+                previous[signum] = signal.signal(signum, lambda number, frame: arrived.append(number))
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        interrupted = _restore(previous)
+        for signum in sorted(set(arrived), reverse=True):  # SIGTERM first: its default action ends the process
+            signal.raise_signal(signum)
+        if interrupted is not None:
+            raise interrupted
+
+
+def _restore(handlers: dict) -> BaseException | None:
+    """Put every handler back, even if a signal's handler raises meanwhile (that exception is returned)."""
+    interrupted = None
+    for signum, handler in handlers.items():
+        while True:
+            try:
+                signal.signal(signum, handler)  # it runs pending handlers first, which may raise
+                break
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+    return interrupted
 
 
 @contextmanager
