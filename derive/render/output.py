@@ -137,15 +137,22 @@ def deferred_signals() -> Iterator[None]:
 
 
 def _restore(handlers: dict) -> BaseException | None:
-    """Put every handler back, even if a signal's handler raises meanwhile (that exception is returned)."""
+    """Put every handler back, as one step: once SIGINT's handler is back a KeyboardInterrupt may come at
+    any bytecode, which would leave the other recorder in place for good.  The thread's mask holds new
+    signals meanwhile (they arrive when it is lifted); a handler that still runs and raises is returned."""
     interrupted = None
-    for signum, handler in handlers.items():
-        while True:
+    pending = list(handlers.items())
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, list(handlers))
+    try:
+        while pending:
             try:
-                signal.signal(signum, handler)  # it runs pending handlers first, which may raise
-                break
+                while pending:
+                    signal.signal(*pending[0])  # it runs pending handlers first, which may raise
+                    pending.pop(0)
             except KeyboardInterrupt as exc:
                 interrupted = exc
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     return interrupted
 
 
