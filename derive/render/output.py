@@ -108,35 +108,52 @@ def check_output_dir(out_dir, option: str = "--out") -> Path:
 def deferred_signals() -> Iterator[None]:
     """Hold SIGINT and SIGTERM back for the block; any that arrived are delivered when it ends.
 
-    Done with Python-level handlers, not ``pthread_sigmask``: a process-directed signal
-    blocked in the main thread is delivered to any other thread (pytest-xdist's, a
-    library's), and CPython then runs the handler in the main thread at once anyway.
-    Outside the main thread no handler can be set, and the block runs as it is.
+    In the main thread the Python-level handlers are swapped for a recorder (a
+    thread mask alone is not enough: another thread may take the signal and
+    Python still runs the handler in the main thread); elsewhere the thread's
+    signal mask is the best that can be done.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-
-    def hold(signum, frame):
-        if signum not in received:
-            received.append(signum)
-
     held = (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.signal(signum, hold) for signum in held}
+    if threading.current_thread() is not threading.main_thread():
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        return
+    arrived: list[int] = []
+    previous = {}
     try:
+        for signum in held:
+            if signal.getsignal(signum) is not None:  # None: a handler Python did not install; leave it
+                previous[signum] = signal.signal(signum, lambda number, frame: arrived.append(number))
         yield
     finally:
-        # Blocked while the handlers are restored: a signal arriving in between stays pending in the
-        # kernel and meets the restored handler, instead of tripping a Python handler already gone.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-        try:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)  # runs any handler still pending first: `hold`
-            for signum in received:  # delivered on unblocking, to the handler in force before
-                signal.raise_signal(signum)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        interrupted = _restore(previous)
+        for signum in sorted(set(arrived), reverse=True):  # SIGTERM first: its default action ends the process
+            signal.raise_signal(signum)
+        if interrupted is not None:
+            raise interrupted
+
+
+def _restore(handlers: dict) -> BaseException | None:
+    """Put every handler back, as one step: once SIGINT's handler is back a KeyboardInterrupt may come at
+    any bytecode, which would leave the other recorder in place for good.  The thread's mask holds new
+    signals meanwhile (they arrive when it is lifted); a handler that still runs and raises is returned."""
+    interrupted = None
+    pending = list(handlers.items())
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, list(handlers))
+    try:
+        while pending:
+            try:
+                while pending:
+                    signal.signal(*pending[0])  # it runs pending handlers first, which may raise
+                    pending.pop(0)
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    return interrupted
 
 
 @contextmanager
