@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     traj.add_argument("formulation", nargs="?", default="pytorch_sgd")
     traj.add_argument("--optimizer", metavar="MODULE:CLASS", help="default: the formulation's own optimizer")
     traj.add_argument("--objective", default="x**2/2", help="phi(x); f = sum phi(theta_i)")
-    traj.add_argument("--x0", type=_points, default=(1.0,), help="initial value(s), comma separated")
+    traj.add_argument("--x0", type=_points, default=(1.0,),
+                      help="initial value(s), comma separated (write --x0=-1,2 when the first is negative)")
     traj.add_argument("--lr", type=_finite, default=0.1)
     for name in ("momentum", "dampening", "weight_decay"):
         traj.add_argument(f"--{name.replace('_', '-')}", dest=name, type=_finite, default=None)
@@ -154,6 +155,11 @@ def _progress(done: int, total: int, failures: int, quiet: bool) -> None:
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()
+
+
+def _progress_ends(quiet: bool) -> None:
+    if not quiet:
+        sys.stderr.write("\n")
 
 
 def run_sweep(args) -> int:
@@ -187,6 +193,7 @@ def run_sweep(args) -> int:
             unexpected += outcome.unexpected
             _progress(n, len(configs), unexpected, args.quiet)
     except KeyboardInterrupt:  # keep what finished: the caller sees "verify: interrupted", exit 130
+        _progress_ends(args.quiet)
         if args.json:
             write_json(args.json, _sweep_json(outcomes, partial=True))
         raise

@@ -46,14 +46,10 @@ def _no_repeats(pairs):
     return seen
 
 
-def _no_constant(name: str):
-    raise VerifyError(f"--kwargs: {name} is not a number verify can check; give a finite value")
-
-
 def parse_kwargs(text: str) -> dict:
     """The ``--kwargs`` JSON object, checked by :func:`check_options`."""
     try:
-        value = json.loads(text, object_pairs_hook=_no_repeats, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=_no_repeats)
     except json.JSONDecodeError as exc:
         raise VerifyError(f"--kwargs is not JSON ({exc.msg}); write it like '{{\"momentum\": 0.9}}'") from None
     except RecursionError:
