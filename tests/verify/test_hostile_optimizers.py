@@ -113,3 +113,34 @@ def test_trajectory_refuses_to_pass_an_optimizer_that_never_evaluates_a_gradient
 def test_trajectory_fails_an_optimizer_that_evaluates_but_never_updates(tmp_path):
     done = verify("trajectory", "plain_gd", "--optimizer", f"{HOSTILE}:EvaluatesButNeverUpdates", cwd=tmp_path)
     assert done.returncode == 1 and "FAIL" in done.stdout and "first mismatch at step 1" in done.stdout
+
+
+# -- what the runner records, which the verdicts above rest on ----------------------------------
+def _probe(factory, **changes):
+    from verify.identify import probes
+
+    return probes(factory, {}, steps=5)["constant"].with_(**changes)
+
+
+def test_the_runner_counts_closure_calls_and_records_each_failure_with_its_step():
+    from verify.runner import run
+
+    assert list(run(_probe(hostile.Honest)).closure_calls) == [1] * 5
+    assert not run(_probe(hostile.SkipsTheClosure)).closure_calls.any()
+    exited = run(_probe(hostile.ExitsTheProcess))  # sys.exit inside step() ends the run, not pytest
+    assert (exited.failed_step, exited.error) == (2, "SystemExit: the optimizer called sys.exit(3)")
+    refused = run(_probe(hostile.ConstructorRaises))
+    assert refused.failed_step == 0 and refused.error.startswith("ValueError: refusing lr=0.05")
+
+
+def test_a_timed_out_run_stops_in_its_step_and_leaves_no_timer_behind():
+    import signal
+
+    from verify.runner import run
+
+    run(_probe(hostile.Honest))  # first use loads lazily: not inside the limit below
+    before = signal.getsignal(signal.SIGALRM)
+    hung = run(_probe(hostile.Hangs, timeout=2))
+    assert (hung.failed_step, hung.error) == (2, "RunTimeout: no result within 2 s")
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert list(hung.closure_calls) == [1, 0, 0, 0, 0]
