@@ -4,26 +4,51 @@
   schedules × devices, then the realistic-loop scenarios; a table, and a non-zero exit on any
   unexpected result (a failure, or a known torch defect that no longer shows).
 * ``identify MODULE:CLASS``: which catalogue formulations an optimizer implements.
-* ``trajectory``: derive's exact trajectory beside torch's, step by step.
+* ``trajectory``: derive's exact trajectory beside torch's (:mod:`verify.trajectory`).
 
-Expected failures (bad arguments, an unknown name) print one ``verify: error:`` line, never a
-traceback.
+Exit status (each subcommand's ``--help`` says it in its own words): 0 the claim holds, 1 it
+was checked and does not hold, 2 it could not be checked (bad input, the optimizer or its
+constructor raised, exited or hung, an import failed, nothing ran or nothing moved), 130
+interrupted. Every exit-2 case prints exactly one ``verify: error:`` line, never a traceback,
+and writes no file. The parser is built without importing torch, so ``--help`` works without it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import math
 import sys
-import tempfile
 from collections import defaultdict
-from fractions import Fraction
+
+from verify.errors import VerifyError
+from verify.output import check_destination, write_json
+
+# the names the runner and schedules define (tests/verify/test_verify_cli.py keeps them equal),
+# spelled out here so that building the parser needs no torch
+DTYPE_NAMES = ("float64", "float32", "float16", "bfloat16")
+IMPL_NAMES = ("for-loop", "foreach", "fused")
+SCHEDULE_NAMES = ("constant", "explicit", "explicit_momentum", "step", "multistep", "exponential", "cosine",
+                  "lambda", "plateau", "cyclic", "onecycle")
+DEFAULT_TIMEOUT = 60.0
+
+EXIT_STATUS = {
+    "sweep": "0 every configuration gave the expected result (a known torch defect that shows counts as "
+             "expected); 1 some result was unexpected; 2 nothing could be checked (bad input, no such "
+             "device, nothing ran)",
+    "identify": "0 the optimizer implements at least one catalogue entry; 1 it was checked and implements "
+                "none; 2 not checkable (bad input, import failed, the optimizer or its constructor raised, "
+                "called sys.exit or hung past --timeout, never evaluated a gradient, or nothing moved)",
+    "trajectory": "0 torch's trajectory is within tolerance of derive's; 1 it is not; 2 not checkable (bad "
+                  "input, the optimizer or its constructor raised or hung, the objective or its gradient "
+                  "became non-finite, never evaluated a gradient, or nothing moved)",
+}
+TIMEOUT_HELP = (f"seconds one optimizer run may take (default {DEFAULT_TIMEOUT:g}); a hang inside a single "
+                "C call (a torch kernel) may not be interruptible")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog.split()[0]}: error: {message}\n")
 
 
 def _csv(choices):
@@ -32,61 +57,92 @@ def _csv(choices):
         bad = [s for s in items if s not in choices]
         if bad:
             raise argparse.ArgumentTypeError(f"unknown {', '.join(bad)}; choose from {', '.join(choices)}")
+        if not items:
+            raise argparse.ArgumentTypeError(f"empty list {text!r}; choose from {', '.join(choices)}")
         return items
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from verify.runner import DTYPES, IMPLS
-    from verify.schedules import SCHEDULES
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
-    parser = _Parser(prog="verify", description="Cross-check torch optimizers against derive's formulations.")
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _points(text: str) -> tuple[float, ...]:
+    return tuple(_finite(v) for v in text.split(","))
+
+
+def _subparser(sub, name: str, help_text: str):
+    return sub.add_parser(name, help=help_text, description=help_text, epilog=f"exit status: {EXIT_STATUS[name]}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole CLI; imports nothing heavy, so ``--help`` works without torch."""
+    parser = _Parser(prog="verify", description="Cross-check torch optimizers against derive's formulations.",
+                     epilog="exit status: 0 the claim holds; 1 checked, and it does not hold; 2 could not be "
+                            "checked; 130 interrupted. See each command's --help.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    sweep = sub.add_parser("sweep", help="every SGD flag combination x impl x dtype x schedule x device")
+    sweep = _subparser(sub, "sweep", "every SGD flag combination x impl x dtype x schedule x device")
     sweep.add_argument("--device", choices=("cpu", "cuda", "all"), default="cpu")
-    sweep.add_argument("--dtype", type=_csv(list(DTYPES)), default=None,
+    sweep.add_argument("--dtype", type=_csv(DTYPE_NAMES), default=None,
                        help="comma list (default float64,float32; on CUDA also float16,bfloat16)")
-    sweep.add_argument("--impl", type=_csv(list(IMPLS)), default=list(IMPLS))
-    sweep.add_argument("--schedule", type=_csv(list(SCHEDULES)), default=None,
+    sweep.add_argument("--impl", type=_csv(IMPL_NAMES), default=list(IMPL_NAMES))
+    sweep.add_argument("--schedule", type=_csv(SCHEDULE_NAMES), default=None,
                        help="comma list (default constant,explicit,onecycle)")
-    sweep.add_argument("--steps", type=int, default=200)
+    sweep.add_argument("--steps", type=_positive_int, default=200)
     sweep.add_argument("--no-scenarios", action="store_true", help="skip the realistic-loop scenarios")
-    sweep.add_argument("--json", metavar="FILE", help="write every configuration's figures here")
+    sweep.add_argument("--json", metavar="FILE", help="write every configuration's figures here (on Ctrl-C, "
+                       "those finished so far, marked partial)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    ident = sub.add_parser("identify", help="which catalogue formulations an optimizer implements")
+    ident = _subparser(sub, "identify", "which catalogue formulations an optimizer implements")
     ident.add_argument("optimizer", metavar="MODULE:CLASS", help="e.g. torch.optim:SGD or path/to/file.py:Class")
     ident.add_argument("--kwargs", default="{}", help='constructor options as JSON, e.g. \'{"momentum": 0.9}\'')
-    ident.add_argument("--steps", type=int, default=30)
+    ident.add_argument("--steps", type=_positive_int, default=30)
+    ident.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT, help=TIMEOUT_HELP)
     ident.add_argument("--json", metavar="FILE")
 
-    traj = sub.add_parser("trajectory", help="derive's exact trajectory beside torch's")
+    traj = _subparser(sub, "trajectory", "derive's exact trajectory beside torch's")
     traj.add_argument("formulation", nargs="?", default="pytorch_sgd")
     traj.add_argument("--optimizer", metavar="MODULE:CLASS", help="default: the formulation's own optimizer")
-    traj.add_argument("--objective", default="x**2/2", help="phi(x) in SymPy syntax; f = sum phi(theta_i)")
-    traj.add_argument("--x0", default="1.0", help="initial value(s), comma separated")
-    traj.add_argument("--lr", type=float, default=0.1)
+    traj.add_argument("--objective", default="x**2/2", help="phi(x); f = sum phi(theta_i)")
+    traj.add_argument("--x0", type=_points, default=(1.0,),
+                      help="initial value(s), comma separated (write --x0=-1,2 when the first is negative)")
+    traj.add_argument("--lr", type=_finite, default=0.1)
     for name in ("momentum", "dampening", "weight_decay"):
-        traj.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float, default=None)
+        traj.add_argument(f"--{name.replace('_', '-')}", dest=name, type=_finite, default=None)
     traj.add_argument("--nesterov", action="store_true")
     traj.add_argument("--maximize", action="store_true")
-    traj.add_argument("--schedule", choices=list(SCHEDULES), default="constant")
-    traj.add_argument("--steps", type=int, default=10)
-    traj.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    traj.add_argument("--schedule", choices=SCHEDULE_NAMES, default="constant")
+    traj.add_argument("--steps", type=_positive_int, default=10)
+    traj.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
+    traj.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT, help=TIMEOUT_HELP)
     traj.add_argument("--json", metavar="FILE")
     return parser
-
-
-def write_json(path: str, payload) -> None:
-    """Atomically: a reader never sees half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".verify-", suffix=".json")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(payload, handle, indent=2, sort_keys=True, default=str)
-        handle.write("\n")
-    os.replace(tmp, path)
 
 
 # -- sweep ------------------------------------------------------------------------------------
@@ -101,7 +157,14 @@ def _progress(done: int, total: int, failures: int, quiet: bool) -> None:
     sys.stderr.flush()
 
 
+def _progress_ends(quiet: bool) -> None:
+    if not quiet:
+        sys.stderr.write("\n")
+
+
 def run_sweep(args) -> int:
+    if args.json:
+        check_destination(args.json)
     import torch
 
     from verify.sweep import SCENARIOS, SWEEP_SCHEDULES, check, sweep_configs
@@ -111,7 +174,7 @@ def run_sweep(args) -> int:
         print(f"cuda: skipped, torch {torch.__version__} sees no CUDA device")
         devices.remove("cuda")
         if not devices:
-            return 0
+            raise VerifyError(f"nothing ran: torch {torch.__version__} sees no CUDA device")
     configs = []
     for device in devices:
         dtypes = args.dtype or (["float64", "float32"] + (["float16", "bfloat16"] if device == "cuda" else []))
@@ -123,15 +186,25 @@ def run_sweep(args) -> int:
     if not args.no_scenarios:
         configs += [c.with_(device=d) for d in devices for c in SCENARIOS.values()]
     outcomes, unexpected = [], 0
-    for n, config in enumerate(configs, 1):
-        outcome = check(config)
-        outcomes.append(outcome)
-        unexpected += outcome.unexpected
-        _progress(n, len(configs), unexpected, args.quiet)
+    try:
+        for n, config in enumerate(configs, 1):
+            outcome = check(config)
+            outcomes.append(outcome)
+            unexpected += outcome.unexpected
+            _progress(n, len(configs), unexpected, args.quiet)
+    except KeyboardInterrupt:  # keep what finished: the caller sees "verify: interrupted", exit 130
+        _progress_ends(args.quiet)
+        if args.json:
+            write_json(args.json, _sweep_json(outcomes, partial=True))
+        raise
     _print_table(outcomes)
     if args.json:
-        write_json(args.json, [_outcome_json(o) for o in outcomes])
+        write_json(args.json, _sweep_json(outcomes, partial=False))
     return 1 if unexpected else 0
+
+
+def _sweep_json(outcomes, *, partial: bool) -> dict:
+    return {"partial": partial, "configurations": [_outcome_json(o) for o in outcomes]}
 
 
 def _print_table(outcomes) -> None:
@@ -195,109 +268,30 @@ def _outcome_json(o) -> dict:
 
 # -- identify ---------------------------------------------------------------------------------
 def run_identify(args) -> int:
+    from verify.options import parse_kwargs
+
+    if args.json:
+        check_destination(args.json)
+    kwargs = parse_kwargs(args.kwargs)
     from verify.identify import identify, load
 
-    try:
-        kwargs = json.loads(args.kwargs)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"--kwargs is not JSON ({exc.msg}); write it like '{{\"momentum\": 0.9}}'") from None
-    if not isinstance(kwargs, dict):
-        raise ValueError("--kwargs must be a JSON object of constructor options")
     factory = load(args.optimizer)
-    result = identify(factory, kwargs, steps=args.steps, name=args.optimizer)
+    result = identify(factory, kwargs, steps=args.steps, name=args.optimizer, timeout=args.timeout)
+    if result.status == 2:
+        raise VerifyError(f"not checkable: {result.not_checkable}")
     print(result.describe())
     if args.json:
         write_json(args.json, {"optimizer": args.optimizer, "kwargs": kwargs, "implements": result.matches,
+                               "status": result.status, "notes": result.notes,
                                "closest": None if result.closest is None else result.closest.describe(),
                                "verdicts": {v.formulation: v.describe() for v in result.verdicts}})
-    return 0
-
-
-# -- trajectory -------------------------------------------------------------------------------
-OWN_OPTIMIZER = {
-    "pytorch_sgd": "torch.optim:SGD",
-    "pytorch_momentum_documented": "torch.optim:SGD",
-    "pytorch_nesterov_implemented": "torch.optim:SGD",
-    "plain_gd": "torch.optim:SGD",
-    "sutskever_momentum": "verify.optimizers:SutskeverMomentum",
-    "sutskever_nesterov": "verify.optimizers:SutskeverNesterov",
-}
+    return result.status
 
 
 def run_trajectory(args) -> int:
-    from derive.catalogue import CATALOGUE
-    from verify.identify import load
-    from verify.objectives import Objective
-    from verify.reference import compiled, expected
-    from verify.runner import GroupSpec, RunConfig, TensorSpec, run
-    from verify.sweep import formulation_options
-    from verify.compare import compare
+    from verify.trajectory import run_trajectory as trajectory
 
-    if args.formulation not in CATALOGUE:
-        raise ValueError(f"unknown formulation {args.formulation!r}; `python -m derive list` shows them")
-    spec = args.optimizer or OWN_OPTIMIZER.get(args.formulation)
-    if spec is None:
-        raise ValueError(f"no torch optimizer implements {args.formulation}; pass --optimizer MODULE:CLASS")
-    objective = Objective.parse(args.objective)
-    x0 = tuple(float(v) for v in args.x0.split(","))
-    options = {"lr": args.lr}
-    for name in ("momentum", "dampening", "weight_decay"):
-        if getattr(args, name) is not None:
-            options[name] = getattr(args, name)
-    for flag in ("nesterov", "maximize"):
-        if getattr(args, flag):
-            options[flag] = True
-    config = RunConfig(optimizer=load(spec), options=options, groups=(GroupSpec((TensorSpec((len(x0),)),)),),
-                       impl=None, dtype=args.dtype, schedule=args.schedule, objective=objective,
-                       steps=args.steps, initial=x0)
-    observed = run(config)
-    system = compiled(args.formulation, formulation_options(args.formulation, observed.hyper[0], observed.flags[0]))
-    exact = expected(system, observed, mode="exact")
-    report = compare(observed, exact)
-    rows = _trajectory_rows(observed, exact, objective)
-    _print_trajectory(rows, args, spec, report)
-    if args.json:
-        write_json(args.json, {"formulation": args.formulation, "optimizer": spec, "objective": args.objective,
-                               "options": options, "steps": rows, "verdict": report.describe()})
-    return 0 if report.passed else 1
-
-
-def _trajectory_rows(observed, exact, objective) -> list[dict]:
-    trace = exact.groups[0]
-    rows = []
-    for step in range(observed.steps + 1):
-        values = trace.x_exact[step, trace.theta_row]
-        got = observed.theta[0][0][step].reshape(-1)
-        loss_exact = sum((objective.value_exact(v) for v in values), Fraction(0))
-        rows.append({
-            "step": step,
-            "lr": None if step == 0 else float(observed.hyper[0]["lr"][step - 1]),
-            "theta_exact": [_decimal(v) for v in values],
-            "theta_torch": [float(v) for v in got],
-            "difference": [float(Fraction(float(g)) - v) for g, v in zip(got, values)],  # torch - exact
-            "loss_exact": _decimal(loss_exact),
-            "loss_torch": float(objective.value(got).sum()),
-        })
-    return rows
-
-
-def _decimal(value: Fraction, digits: int = 20) -> str:
-    import sympy as sp
-
-    return str(sp.Rational(value.numerator, value.denominator).evalf(digits))
-
-
-def _print_trajectory(rows, args, spec, report) -> None:
-    print(f"{args.formulation} (exact, derive) beside {spec} ({args.dtype}); objective sum phi, phi = {args.objective}")
-    print(f"{'step':>4} {'lr':>10} {'theta exact':>26} {'theta torch':>24} {'difference':>11} {'loss exact':>24} {'loss torch':>24}")
-    for row in rows:
-        lr = "" if row["lr"] is None else f"{row['lr']:.6g}"
-        for i, (e, g, d) in enumerate(zip(row["theta_exact"], row["theta_torch"], row["difference"])):
-            loss_e = row["loss_exact"] if i == 0 else ""
-            loss_g = f"{row['loss_torch']:.17g}" if i == 0 else ""
-            print(f"{row['step'] if i == 0 else '':>4} {lr if i == 0 else '':>10} {e:>26} {g:>24.17g} {d:>11.3g} "
-                  f"{loss_e:>24} {loss_g:>24}")
-    print(report.describe())
+    return trajectory(args)
 
 
 COMMANDS = {"sweep": run_sweep, "identify": run_identify, "trajectory": run_trajectory}
@@ -308,9 +302,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, KeyError, ImportError) as exc:
+    except KeyboardInterrupt:
+        print("verify: interrupted", file=sys.stderr)
+        return 130
+    except ModuleNotFoundError as exc:
+        missing = exc.name or str(exc)
+        print(f"verify: error: {missing} is not installed; `verify {args.command}` needs it", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, ImportError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"verify: error: {message}", file=sys.stderr)
+        print(f"verify: error: {' '.join(str(message).split())}", file=sys.stderr)
         return 2
 
 

@@ -6,9 +6,15 @@ float64, under three schedules -- a constant lr, a varying lr (forms that agree 
 the lr is constant, such as the two lr placements, come apart), and, when the optimizer has
 momentum, a varying lr and momentum. Every catalogue entry is then built with the optimizer's
 flags (a role the optimizer lacks counts as zero) and judged by :mod:`verify.compare` against
-each probe. An entry *implements* the optimizer when it passes every probe; otherwise the
-verdict names the first step and quantity where it departs, and the closest entry is the
-one that departs latest.
+each probe. An entry *implements* the optimizer when it passes every probe and every probe can
+tell the entry apart from doing nothing (:mod:`verify.checkable`); otherwise the verdict names
+the first step and quantity where it departs, and the closest entry is the one that departs
+latest.
+
+A probe run that failed (the optimizer raised, exited, hung) or evaluated no gradient makes the
+whole identification *not checkable*: no entry is judged and no "closest" is guessed.
+:attr:`Identification.status` is the CLI's exit code: 0 implements at least one entry, 1 checked
+and implements none, 2 not checkable.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import math
+import numbers
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +33,10 @@ import numpy as np
 
 from derive.catalogue import CATALOGUE
 from derive.errors import DeriveError
+from verify.checkable import indistinguishable_from_null, nonfinite_step, run_problem
 from verify.compare import Report, compare
+from verify.errors import VerifyError
+from verify.options import check_options
 from verify.objectives import NEGATIVE_QUARTIC, QUARTIC
 from verify.reference import UnsupportedRun, compiled, expected
 from verify.runner import GroupSpec, Observed, RunConfig, TensorSpec, run
@@ -41,14 +53,19 @@ class Verdict:
     options: dict
     reports: dict[str, Report]  # probe name -> report
     error: str | None = None
+    unchecked: str | None = None  # why passing every probe proves nothing (verify.checkable)
+
+    @property
+    def passes(self) -> bool:
+        return self.error is None and bool(self.reports) and all(r.passed for r in self.reports.values())
 
     @property
     def implements(self) -> bool:
-        return self.error is None and all(r.passed for r in self.reports.values())
+        return self.passes and self.unchecked is None
 
     @property
     def constant_only(self) -> bool:
-        return (self.error is None and not self.implements
+        return (self.error is None and not self.passes
                 and self.reports.get("constant") is not None and self.reports["constant"].passed)
 
     @property
@@ -65,6 +82,8 @@ class Verdict:
         head = f"{self.formulation}({options})"
         if self.error:
             return f"{head}: not applicable ({self.error})"
+        if self.unchecked:
+            return f"{head}: not checkable ({self.unchecked})"
         if self.implements:
             return f"{head}: implements it (every probe within tolerance)"
         failing = [(name, r) for name, r in self.reports.items() if not r.passed]
@@ -79,21 +98,49 @@ class Identification:
     optimizer: str
     kwargs: dict
     verdicts: list[Verdict] = field(default_factory=list)
-    probe_errors: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None  # set when a probe run cannot back any verdict
+    notes: list[str] = field(default_factory=list)
 
     @property
     def matches(self) -> list[str]:
         return [v.formulation for v in self.verdicts if v.implements]
 
     @property
+    def departing(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.error is None and v.reports and not v.passes]
+
+    @property
     def closest(self) -> Verdict | None:
-        others = [v for v in self.verdicts if not v.implements and v.error is None]
-        return max(others, key=lambda v: v.departure) if others else None
+        """The entry that departs latest; None unless the optimizer was checked and matched nothing."""
+        if self.status != 1:
+            return None
+        return max(self.departing, key=lambda v: v.departure)
+
+    @property
+    def status(self) -> int:
+        """0: implements at least one entry; 1: checked, implements none; 2: not checkable."""
+        if self.reason is not None:
+            return 2
+        if self.matches:
+            return 0
+        return 1 if self.departing else 2
+
+    @property
+    def not_checkable(self) -> str | None:
+        """Why no verdict could be given (status 2), or None."""
+        if self.status != 2:
+            return None
+        if self.reason is not None:
+            return self.reason
+        reasons = [v.unchecked or v.error for v in self.verdicts]
+        return "no catalogue entry could be judged: " + (reasons[0] if reasons else "no candidates")
 
     def describe(self) -> str:
         lines = [f"{self.optimizer}({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"]
-        for probe, message in self.probe_errors.items():
-            lines.append(f"  the optimizer raised under the {probe} probe: {message}")
+        lines += ["  " + note for note in self.notes]
+        if self.status == 2:
+            lines.append(f"  not checkable: {self.not_checkable}")
+            return "\n".join(lines)
         if self.matches:
             lines.append("  implements: " + ", ".join(self.matches))
         else:
@@ -104,11 +151,11 @@ class Identification:
         return "\n".join(lines)
 
 
-def probes(factory, kwargs: dict, *, steps: int) -> dict[str, RunConfig]:
+def probes(factory, kwargs: dict, *, steps: int, timeout: float | None = None) -> dict[str, RunConfig]:
     # an objective bounded in the direction the optimizer moves: maximize climbs a concave one
     objective = NEGATIVE_QUARTIC if kwargs.get("maximize") else QUARTIC
     base = RunConfig(optimizer=factory, options={"lr": 0.05, **kwargs}, groups=PROBE_GROUPS,
-                     impl=None, objective=objective, steps=steps, seed=7)
+                     impl=None, objective=objective, steps=steps, seed=7, timeout=timeout)
     out = {"constant": base, "varying lr": base.with_(schedule="explicit")}
     if float(kwargs.get("momentum", 0)) != 0:
         out["varying lr and momentum"] = base.with_(schedule="explicit_momentum")
@@ -127,60 +174,125 @@ def _with_absent_roles_zero(observed: Observed) -> list[dict]:
     return out
 
 
-def judge(name: str, observed: Observed) -> Report:
-    """Catalogue entry ``name`` against one observed probe (raises UnsupportedRun/DeriveError)."""
+def judge(name: str, observed: Observed) -> tuple[Report, str | None]:
+    """Catalogue entry ``name`` against one observed probe, and, when it passes, why that proves
+    nothing (None: the null trajectory is rejected). Raises UnsupportedRun/DeriveError."""
     hypers = _with_absent_roles_zero(observed)
     systems = [compiled(name, formulation_options(name, h, f)) for h, f in zip(hypers, observed.flags)]
     patched = Observed(**{**observed.__dict__, "hyper": hypers})
-    return compare(patched, expected(systems, patched))
+    reference = expected(systems, patched)
+    report = compare(patched, reference)
+    return report, (indistinguishable_from_null(patched, reference) if report.passed else None)
 
 
-def identify(factory, kwargs: dict | None = None, *, steps: int = 30,
-             candidates: list[str] | None = None, name: str | None = None) -> Identification:
-    """Probe ``factory(params, **kwargs)`` and judge every catalogue entry (or ``candidates``)."""
-    kwargs = dict(kwargs or {})
+def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
+             candidates: list[str] | None = None, name: str | None = None,
+             timeout: float | None = 60.0) -> Identification:
+    """Probe ``factory(params, **kwargs)`` and judge every catalogue entry (or ``candidates``).
+
+    ``timeout`` bounds each probe run in seconds (:mod:`verify.deadline`). Bad arguments raise
+    :class:`~verify.errors.VerifyError` or ``TypeError`` naming the argument.
+    """
+    kwargs, candidates = _checked_arguments(factory, kwargs, steps, candidates, timeout)
     result = Identification(name or getattr(factory, "__qualname__", str(factory)), kwargs)
     observed = {}
-    for probe, config in probes(factory, kwargs, steps=steps).items():
+    for probe, config in probes(factory, kwargs, steps=steps, timeout=timeout).items():
         obs = run(config)
-        if obs.error is not None:
-            result.probe_errors[probe] = f"step {obs.failed_step}: {obs.error}"
+        problem = run_problem(obs)
+        if problem is not None:  # nothing to judge: no entry is tried, no closest is guessed
+            result.reason = f"{problem} (under the {probe} probe)"
+            return result
+        step = nonfinite_step(obs)
+        if step is not None:
+            result.notes.append(f"the parameters became non-finite at step {step} under the {probe} probe")
         observed[probe] = obs
-    for formulation in candidates or list(CATALOGUE):
-        reports, error, options = {}, None, {}
+    for formulation in candidates:
+        reports, error, options, unchecked = {}, None, {}, None
         try:
             options = dict(formulation_options(formulation, _with_absent_roles_zero(
                 observed["constant"])[0], observed["constant"].flags[0]))
             for probe, obs in observed.items():
-                reports[probe] = judge(formulation, obs)
+                reports[probe], why = judge(formulation, obs)
+                unchecked = unchecked or (why and f"under the {probe} probe, {why}")
         except (UnsupportedRun, DeriveError, ValueError, TypeError) as exc:
             error = str(exc)
-        result.verdicts.append(Verdict(formulation, options, reports, error))
+        result.verdicts.append(Verdict(formulation, options, reports, error, unchecked))
     return result
 
 
+def _checked_arguments(factory, kwargs, steps, candidates, timeout) -> tuple[dict, list[str]]:
+    if not callable(factory):
+        raise TypeError(f"factory must be an optimizer class or callable, got {factory!r}")
+    kwargs = check_options({} if kwargs is None else kwargs)
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise TypeError(f"steps must be an int, got {steps!r} ({type(steps).__name__})")
+    if steps < 1:
+        raise VerifyError(f"steps must be at least 1, got {steps}")
+    if candidates is None:
+        candidates = list(CATALOGUE)
+    if isinstance(candidates, str) or not all(isinstance(c, str) for c in candidates):
+        raise TypeError(f"candidates must be a list of formulation names, got {candidates!r}")
+    unknown = [c for c in candidates if c not in CATALOGUE]
+    if unknown or not candidates:
+        raise VerifyError(f"candidates: unknown formulation {unknown[0]!r}; `python -m derive list` shows them"
+                          if unknown else "candidates is empty: name at least one formulation")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
+                                or not math.isfinite(timeout) or timeout <= 0):
+        raise VerifyError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    return kwargs, list(candidates)
+
+
 def load(spec: str):
-    """``MODULE:NAME`` (a dotted module, or a path to a .py file) -> the named object."""
+    """``MODULE:NAME`` (a dotted module, or a path to a .py file) -> the named object.
+
+    Whatever goes wrong while importing (a syntax error, a failed import, an exception or a
+    ``sys.exit`` at module level) is a :class:`~verify.errors.VerifyError` of one line.
+    """
     module_name, sep, attr = spec.rpartition(":")
     if not sep or not module_name or not attr:
-        raise ValueError(f"expected MODULE:CLASS (e.g. torch.optim:SGD), got {spec!r}")
+        raise VerifyError(f"expected MODULE:CLASS (e.g. torch.optim:SGD), got {spec!r}")
     if module_name.endswith(".py") or "/" in module_name:
-        path = Path(module_name)
-        if not path.exists():
-            raise ValueError(f"no such file {path}")
-        mod_spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(mod_spec)
-        sys.modules.setdefault(path.stem, module)
-        mod_spec.loader.exec_module(module)
+        module = _load_file(Path(module_name))
     else:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise ValueError(f"cannot import {module_name!r} ({exc}); give an importable module "
-                             "(torch.optim:SGD) or a file path (path/to/file.py:Class)") from None
+            raise VerifyError(f"cannot import {module_name!r} ({exc}); give an importable module "
+                              "(torch.optim:SGD) or a file path (path/to/file.py:Class)") from None
+        except (Exception, SystemExit) as exc:
+            raise VerifyError(f"importing {module_name!r} failed: {_one_line(exc)}") from None
     try:
         target = getattr(module, attr)
     except AttributeError:
         names = [n for n, v in vars(module).items() if inspect.isclass(v)]
-        raise ValueError(f"{module_name} has no {attr!r}; classes there: {', '.join(names[:12])}") from None
+        raise VerifyError(f"{module_name} has no {attr!r}; classes there: {', '.join(names[:12])}") from None
+    if not callable(target):
+        raise VerifyError(f"{spec} is a {type(target).__name__}, not an optimizer class")
     return target
+
+
+def _load_file(path: Path):
+    if not path.is_file():
+        raise VerifyError(f"no such file {path}")
+    mod_spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(mod_spec)
+    added = sys.modules.setdefault(path.stem, module) is module
+    try:
+        mod_spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        _forget(path.stem, added)
+        raise VerifyError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except (Exception, SystemExit) as exc:
+        _forget(path.stem, added)
+        raise VerifyError(f"loading {path} failed: {_one_line(exc)}") from None
+    return module
+
+
+def _forget(name: str, added: bool) -> None:
+    if added:
+        sys.modules.pop(name, None)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -8,10 +8,12 @@ freezes tensors, skips steps through a ``GradScaler``, checkpoints and resumes, 
 * every parameter tensor after every step, as float64 NumPy arrays;
 * the hyperparameters that each ``step()`` read from ``param_groups`` (lr, momentum,
   dampening, weight decay), per group, so the reference is fed exactly those values;
-* which tensors had a gradient at each step, and which steps the scaler skipped.
+* which tensors had a gradient at each step, how many times ``step()`` called the closure,
+  and which steps the scaler skipped.
 
-An exception inside the optimizer ends that run and is recorded with its step; it never
-propagates (see :attr:`Observed.error`).
+An exception inside the optimizer (or its constructor, recorded as step 0), a ``sys.exit``
+from it, and a run past :attr:`RunConfig.timeout` end that run and are recorded with their
+step; they never propagate (see :attr:`Observed.error`). Ctrl-C does propagate.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import torch
 
 from verify import schedules
+from verify.deadline import RunTimeout, deadline
 from verify.objectives import Objective
 
 IMPLS: dict[str, dict[str, bool]] = {
@@ -92,6 +95,7 @@ class RunConfig:
     initial: tuple[float, ...] | None = None  # values of the only tensor (else seeded normal)
     readout: Callable[[torch.optim.Optimizer, dict, torch.Tensor], torch.Tensor] | None = None
     name: str = ""
+    timeout: float | None = None  # seconds for the whole run (verify.deadline); None: no limit
 
     def label(self) -> str:
         if self.name:
@@ -123,6 +127,7 @@ class Observed:
     failed_step: int | None = None
     seconds: float = 0.0  # wall time of the whole run (torch side)
     step_seconds: float = 0.0  # of which inside optimizer.step()
+    closure_calls: np.ndarray | None = None  # (steps,) int: times step() evaluated the closure
 
     @property
     def steps(self) -> int:
@@ -152,35 +157,44 @@ def run(config: RunConfig) -> Observed:
 
     params = [[_make_param(v, t, torch_dtype, config.device) for v, t in zip(vals, g.tensors)]
               for vals, g in zip(initial, config.groups)]
-    step = 0
     try:
-        optimizer, scheduler, scaler = _build(config, params, schedule)
-        _record(config, optimizer, params, recorder, 0)
-        for step in range(1, config.steps + 1):
-            for gi, group in enumerate(optimizer.param_groups):
-                for key in ("lr", "momentum"):
-                    value = schedule.explicit(key, step)
-                    if value is not None:
-                        schedules.set_group_value(group, key, value)
-            closure = _closure(config, params, injected, step, recorder)
-            recorder.read_hyperparameters(optimizer, step)
-            t0 = time.perf_counter()
-            if scaler is None:
-                optimizer.step(closure)
-            else:
-                _scaled_step(config, params, closure, scaler, optimizer, step)
-            recorder.step_seconds += time.perf_counter() - t0
-            schedule.advance(scheduler, step)
-            _record(config, optimizer, params, recorder, step)
-            if config.checkpoint_at == step:
-                params, optimizer, scheduler, scaler = _resume(config, params, schedule, optimizer,
-                                                               scheduler, scaler)
+        with deadline(config.timeout):
+            _drive(config, params, injected, schedule, recorder)
+    except RunTimeout as exc:
+        recorder.fail(f"RunTimeout: {exc}")
+    except SystemExit as exc:  # sys.exit() inside the optimizer ends its run, not verify
+        recorder.fail(f"SystemExit: the optimizer called sys.exit({exc.code!r})")
     except Exception as exc:  # a failure of the optimizer under test is a result, not a crash
-        recorder.error = f"{type(exc).__name__}: {exc}"
-        recorder.failed_step = step
+        recorder.fail(f"{type(exc).__name__}: {exc}")
     observed = recorder.finish(config)
     observed.seconds = time.perf_counter() - started
     return observed
+
+
+def _drive(config: RunConfig, params, injected, schedule, recorder: "_Recorder") -> None:
+    """Build the optimizer and take ``config.steps`` steps; ``recorder.step`` is the current one."""
+    optimizer, scheduler, scaler = _build(config, params, schedule)
+    _record(config, optimizer, params, recorder, 0)
+    for step in range(1, config.steps + 1):
+        recorder.step = step
+        for group in optimizer.param_groups:
+            for key in ("lr", "momentum"):
+                value = schedule.explicit(key, step)
+                if value is not None:
+                    schedules.set_group_value(group, key, value)
+        closure = _closure(config, params, injected, step, recorder)
+        recorder.read_hyperparameters(optimizer, step)
+        t0 = time.perf_counter()
+        if scaler is None:
+            optimizer.step(closure)
+        else:
+            _scaled_step(config, params, closure, scaler, optimizer, step)
+        recorder.step_seconds += time.perf_counter() - t0
+        schedule.advance(scheduler, step)
+        _record(config, optimizer, params, recorder, step)
+        if config.checkpoint_at == step:
+            params, optimizer, scheduler, scaler = _resume(config, params, schedule, optimizer,
+                                                           scheduler, scaler)
 
 
 def _user_gradients(config: RunConfig) -> list[list[np.ndarray]]:
@@ -299,6 +313,7 @@ def _closure(config: RunConfig, params, injected, step: int, recorder: "_Recorde
         if not calls and loss is not None:
             recorder.loss[step - 1] = float(loss.detach())
         calls.append(step)
+        recorder.closure_calls[step - 1] += 1
         return loss
 
     return closure
@@ -344,9 +359,14 @@ class _Recorder:
     hyper: list
     flags: list
     loss: np.ndarray
+    closure_calls: np.ndarray
     error: str | None = None
     failed_step: int | None = None
     step_seconds: float = 0.0
+    step: int = 0  # the step in progress (0: building the optimizer)
+
+    def fail(self, error: str) -> None:
+        self.error, self.failed_step = error, self.step
 
     @classmethod
     def empty(cls, config: RunConfig) -> "_Recorder":
@@ -359,6 +379,7 @@ class _Recorder:
             hyper=[{k: nan(n) for k in HYPERPARAMETERS} for _ in config.groups],
             flags=[{} for _ in config.groups],
             loss=nan(n),
+            closure_calls=np.zeros(n, int),
         )
 
     def read_hyperparameters(self, optimizer, step: int) -> None:
@@ -372,4 +393,4 @@ class _Recorder:
         skipped = np.array([t in config.skip_steps for t in range(1, config.steps + 1)], bool)
         return Observed(config, self.theta, self.grads, self.active, self.hyper, self.flags,
                         skipped, self.loss, self.error, self.failed_step,
-                        step_seconds=self.step_seconds)
+                        step_seconds=self.step_seconds, closure_calls=self.closure_calls)
