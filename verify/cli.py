@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-scenarios", action="store_true", help="skip the realistic-loop scenarios")
     sweep.add_argument("--json", metavar="FILE", help="write every configuration's figures here")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes (default 1; 0: one per core); the table is the same")
 
     ident = sub.add_parser("identify", help="which catalogue formulations an optimizer implements")
     ident.add_argument("optimizer", metavar="MODULE:CLASS", help="e.g. torch.optim:SGD or path/to/file.py:Class")
@@ -104,7 +106,7 @@ def _progress(done: int, total: int, failures: int, quiet: bool) -> None:
 def run_sweep(args) -> int:
     import torch
 
-    from verify.sweep import SCENARIOS, SWEEP_SCHEDULES, check, sweep_configs
+    from verify.sweep import SCENARIOS, SWEEP_SCHEDULES, check_all, default_workers, sweep_configs
 
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     if "cuda" in devices and not torch.cuda.is_available():
@@ -122,12 +124,17 @@ def run_sweep(args) -> int:
                                      schedules=tuple(args.schedule or SWEEP_SCHEDULES), steps=steps)
     if not args.no_scenarios:
         configs += [c.with_(device=d) for d in devices for c in SCENARIOS.values()]
-    outcomes, unexpected = [], 0
-    for n, config in enumerate(configs, 1):
-        outcome = check(config)
-        outcomes.append(outcome)
-        unexpected += outcome.unexpected
-        _progress(n, len(configs), unexpected, args.quiet)
+    if args.workers < 0:
+        raise ValueError(f"--workers must be 0 (one per core) or more, got {args.workers}")
+    done = [0, 0]  # finished, unexpected
+
+    def progress(outcome) -> None:
+        done[0] += 1
+        done[1] += outcome.unexpected
+        _progress(done[0], len(configs), done[1], args.quiet)
+
+    outcomes = check_all(configs, workers=args.workers or default_workers(), on_result=progress)
+    unexpected = done[1]
     _print_table(outcomes)
     if args.json:
         write_json(args.json, [_outcome_json(o) for o in outcomes])

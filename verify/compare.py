@@ -168,10 +168,20 @@ def _shared_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
     diagonal = np.arange(m)
     bound = np.zeros((steps + 1, size))
     for s in range(steps):
-        E = P[s] @ E
+        E = _times_2x2(P[s], E) if m == 2 else np.einsum("ik,jkc->jic", P[s], E)
         E[diagonal, diagonal] += delta[s]
         bound[s + 1] = sign[s + 1] @ E[:, row, :]
     return bound
+
+
+def _times_2x2(P: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """``P @ E[j]`` for each j with a 2 x 2 ``P``, written out (numpy's stacked matmul is slow here)."""
+    out = np.empty_like(E)
+    np.multiply(E[:, 0], P[0, 0], out=out[:, 0])
+    out[:, 0] += P[0, 1] * E[:, 1]
+    np.multiply(E[:, 0], P[1, 0], out=out[:, 1])
+    out[:, 1] += P[1, 1] * E[:, 1]
+    return out
 
 
 def _per_element_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
@@ -209,9 +219,13 @@ def tolerance(trace, dtype: str) -> np.ndarray:
 
 
 def ulp(scale: np.ndarray, dtype: str) -> np.ndarray:
-    """The ULP of ``scale`` in ``dtype`` (normal numbers; floored at the smallest normal)."""
+    r"""The ULP of ``scale`` in ``dtype`` (normal numbers; floored at the smallest normal).
+
+    :math:`2^{\lfloor \log_2 s \rfloor - p}`, read off the float64 exponent bits (exact, no logarithm).
+    """
     scale = np.maximum(np.abs(scale), SMALLEST_NORMAL[dtype])
-    return np.exp2(np.floor(np.log2(scale)) - MANTISSA_BITS[dtype])
+    power = (scale.view(np.int64) & np.int64(0x7FF0000000000000)).view(np.float64)  # 2**floor(log2)
+    return power * 2.0 ** -MANTISSA_BITS[dtype]
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -285,15 +299,19 @@ def _compare(observed, expected, label) -> Report:
             exp = chunk.x[: last + 1, trace.theta_row]
             got = np.concatenate([observed_rows[ti][: last + 1, a:b] for ti, a, b in chunk.pieces], axis=1)
             got = got.astype(np.float64, copy=False)
-            err = np.abs(got - exp)
-            err[np.isnan(err)] = np.inf
-            unit = ulp(np.maximum.accumulate(np.abs(exp), axis=0), dtype)
-            rel = err / np.maximum(np.abs(exp), SMALLEST_NORMAL[dtype])
-            report.max_abs = max(report.max_abs, float(err.max(initial=0)))
-            report.max_rel = max(report.max_rel, float(rel.max(initial=0)))
-            report.max_ulps = max(report.max_ulps, float((err / unit).max(initial=0)))
+            err = np.subtract(got, exp, out=got)
+            np.abs(err, out=err)
+            magnitude = np.abs(exp)
+            scale = magnitude.copy()
+            for row in range(1, len(scale)):  # the running maximum, a row at a time (cache-friendly)
+                np.maximum(scale[row - 1], scale[row], out=scale[row])
+            unit = ulp(scale, dtype)
+            rel = err / np.maximum(magnitude, SMALLEST_NORMAL[dtype], out=magnitude)
+            report.max_abs = _nan_max(report.max_abs, err)
+            report.max_rel = _nan_max(report.max_rel, rel)
+            report.max_ulps = _nan_max(report.max_ulps, err / unit)
             report.max_allowed_ulps = max(report.max_allowed_ulps, float((tol / unit).max(initial=0)))
-            bad = err > tol
+            bad = ~(err <= tol)  # NaN (a diverged run) is a mismatch
             rows = np.flatnonzero(bad.any(axis=1))
             if not len(rows) or (first is not None and first[0] < rows[0]):
                 continue
@@ -301,8 +319,10 @@ def _compare(observed, expected, label) -> Report:
             column = int(np.flatnonzero(bad[step])[0])  # chunk columns run in tensor, then index, order
             ti, flat = _locate(chunk.pieces, column)
             if first is None or (step, gi, ti, flat) < first[:4]:
-                figures = (exp[step, column], got[step, column], err[step, column], rel[step, column],
-                           err[step, column] / unit[step, column], tol[step, column] / unit[step, column])
+                error = np.inf if np.isnan(err[step, column]) else err[step, column]
+                figures = (exp[step, column], observed_rows[ti][step, flat], error,
+                           np.inf if np.isnan(rel[step, column]) else rel[step, column],
+                           error / unit[step, column], tol[step, column] / unit[step, column])
                 first = (step, gi, ti, flat, figures)
     if first is not None:
         step, gi, ti, flat, figures = first
@@ -314,6 +334,12 @@ def _compare(observed, expected, label) -> Report:
         report.passed = False
         report.error = f"step {observed.failed_step}: {observed.error}"
     return report
+
+
+def _nan_max(current: float, values: np.ndarray) -> float:
+    """The running maximum of a figure; NaN (a diverged element) counts as infinite."""
+    top = float(values.max(initial=0))
+    return np.inf if np.isnan(top) else max(current, top)
 
 
 def _locate(pieces, column: int) -> tuple[int, int]:

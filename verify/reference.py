@@ -190,8 +190,8 @@ def compiled(name: str, options: tuple = ()) -> CompiledSystem:
     return CompiledSystem(get_formulation(name, **dict(options)))
 
 
-# Elements stepped together: T * chunk float64 values per array stays near 16 MB.
-CHUNK_VALUES = 1 << 21
+# Elements stepped together: T * chunk float64 values per array stays near 4 MB (in cache).
+CHUNK_VALUES = 1 << 19
 # Runs up to this many state values are kept after expected(); larger ones are recomputed in compare.
 STORE_VALUES = 1 << 22
 
@@ -284,6 +284,9 @@ def expected(system: CompiledSystem | list[CompiledSystem], observed, *, mode: s
 
     Raises :class:`NonFiniteReference` (a ``ValueError``) naming the earliest step and the value
     where the reference state, an injected gradient or the objective's gradient is not finite.
+    A group larger than ``STORE_VALUES`` state values is not stepped here but lazily, once,
+    chunk by chunk inside :func:`verify.compare.compare` (so it raises there): holding its
+    trajectory would cost (T + 1) m N float64, and stepping it twice would double the time.
     """
     started = time.perf_counter()
     if mode not in ("float64", "exact"):
@@ -305,7 +308,9 @@ def expected(system: CompiledSystem | list[CompiledSystem], observed, *, mode: s
         trace = GroupTrace([tuple(a.shape[1:]) for a in observed.theta[gi]], sys_.param_row, sys_.roundings,
                            0 if mode == "exact" else sys_.reference_roundings,
                            0 if objective is None else objective.gradient_roundings, inputs)
-        keep = sum(len(t) for t in inputs.theta0) * (steps + 1) * sys_.size <= STORE_VALUES
+        if sum(len(t) for t in inputs.theta0) * (steps + 1) * sys_.size > STORE_VALUES:
+            groups.append(trace)  # stepped once, by compare, chunk by chunk: it raises there
+            continue
         chunks = []
         with np.errstate(all="ignore"):  # non-finite values are reported as NonFiniteReference
             for segment, pieces in plan(inputs, trace.chunk_size()):
@@ -314,9 +319,8 @@ def expected(system: CompiledSystem | list[CompiledSystem], observed, *, mode: s
                 except NonFiniteReference as exc:
                     earliest = exc if earliest is None or exc.step < earliest.step else earliest
                     continue
-                if keep:
-                    chunks.append(chunk)
-        trace.stored = chunks if keep else None
+                chunks.append(chunk)
+        trace.stored = chunks
         groups.append(trace)
     if earliest is not None:
         raise earliest

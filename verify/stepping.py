@@ -162,6 +162,14 @@ def _exact_gradient(objective, y, step, pieces):
     return np.array(out, dtype=object)
 
 
+def _first_non_finite(values: np.ndarray, what: str, pieces, offset: int = 1) -> None:
+    """Raise for the earliest row (step ``row + offset``) of ``values (T, ..., C)`` that is not finite."""
+    finite = np.isfinite(values).reshape(len(values), -1).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        _require_finite(values[row], row + offset, what, pieces)
+
+
 def step_chunk(inputs: GroupInputs, segment: Segment, pieces) -> Chunk:
     """Step the elements ``pieces`` of ``segment`` through every step (float64, or exact)."""
     system, mats, objective, exact = inputs.system, inputs.mats, inputs.objective, inputs.exact
@@ -169,26 +177,51 @@ def step_chunk(inputs: GroupInputs, segment: Segment, pieces) -> Chunk:
     first, active = segment.first[:, None, None], segment.active
     A = np.where(first, mats["A1"], mats["A"])
     B = np.where(first, mats["B1"], mats["B"])
-    magA = np.where(first, mats["magA1"], mats["magA"])
-    magB = np.where(first, mats["magB1"], mats["magB"])
     theta0 = _gather(inputs.theta0, pieces, False)
     size = len(theta0)
-    grads = None if objective is not None else _gather(inputs.grads, pieces, True)
+    grads = None
+    if objective is None:
+        grads = _gather(inputs.grads, pieces, True)
+        grads[~active] = 0.0  # a tensor without a gradient, or a skipped step: not read
+        _first_non_finite(grads, "the injected gradient", pieces)
     x = system.initial_state(theta0, exact)
     xs = np.empty((steps + 1, m, size))
     xs[0] = x.astype(np.float64)
+    if exact or objective is not None:
+        xs_exact, g_used, propagate, gradient = _step_with_evaluations(inputs, segment, pieces, x, xs, grads, A, B)
+    else:
+        xs_exact, g_used, gradient = None, grads, None
+        propagate = np.where(active[:, None, None], A, np.eye(m))
+        for s in range(steps):
+            if active[s]:
+                np.matmul(A[s], xs[s], out=xs[s + 1])
+                xs[s + 1] += B[s] * grads[s]
+            else:  # an idle step leaves the state as it was
+                xs[s + 1] = xs[s]
+        _first_non_finite(xs[1:], "the reference state", pieces)
+    # |A_t|_M |x_{t-1}| + |B_t|_M |g_t|, every step at once
+    magA = np.where(first, mats["magA1"], mats["magA"]) * active[:, None, None]
+    magB = np.where(first, mats["magB1"], mats["magB"]) * active[:, None, None]
+    program = _combine(magA, np.abs(xs[:-1])) + magB * np.abs(g_used)[:, None, :]
+    return Chunk(pieces, active, xs, xs_exact, program, gradient, propagate)
+
+
+def _step_with_evaluations(inputs, segment, pieces, x, xs, grads, A, B):
+    """The step loop for exact mode or an objective: the gradient is evaluated on the way."""
+    system, mats, objective, exact = inputs.system, inputs.mats, inputs.objective, inputs.exact
+    steps, m, size = inputs.steps, system.size, xs.shape[-1]
     xs_exact = None
     if exact:
         xs_exact = np.empty((steps + 1, m, size), dtype=object)
         xs_exact[0] = x
-    program = np.zeros((steps, m, size))
+    g_used = np.zeros((steps, size))
     gradient = np.zeros((steps, m, size)) if objective is not None else None
     if objective is None:
-        propagate = np.where(active[:, None, None], A, np.eye(m))
+        propagate = np.where(segment.active[:, None, None], A, np.eye(m))
     else:
         propagate = np.broadcast_to(np.eye(m), (steps, size, m, m)).copy()
     for s in range(steps):
-        if not active[s]:
+        if not segment.active[s]:
             xs[s + 1] = xs[s]
             if exact:
                 xs_exact[s + 1] = x
@@ -203,23 +236,29 @@ def step_chunk(inputs: GroupInputs, segment: Segment, pieces) -> Chunk:
             M = system.exact_matrices(inputs.values, s + 1)
             A_e, B_e = (M["A1"], M["B1"]) if segment.first[s] else (M["A"], M["B"])
             if objective is None:
-                _require_finite(grads[s], s + 1, "the injected gradient", pieces)
                 grad = np.array([Fraction(float(v)) for v in grads[s]], dtype=object)
             else:
                 grad = _exact_gradient(objective, (M["C"] @ x)[0], s + 1, pieces)
-            g_float = grad.astype(np.float64)
+            g_used[s] = grad.astype(np.float64)
             x = A_e @ x + B_e * grad
             xs[s + 1] = x.astype(np.float64)
             xs_exact[s + 1] = x
         else:
-            if objective is None:
-                g_float = grads[s]
-                what = "the injected gradient"
-            else:
-                g_float = objective.gradient(y)
-                what = "the objective's gradient"
-            _require_finite(g_float, s + 1, what, pieces, at=None if objective is None else y)
-            xs[s + 1] = A[s] @ x_float + B[s] * g_float
-        program[s] = magA[s] @ np.abs(x_float) + magB[s] * np.abs(g_float)
+            g_used[s] = objective.gradient(y)
+            _require_finite(g_used[s], s + 1, "the objective's gradient", pieces, at=y)
+            xs[s + 1] = A[s] @ x_float + B[s] * g_used[s]
         _require_finite(xs[s + 1], s + 1, "the reference state", pieces)
-    return Chunk(pieces, active, xs, xs_exact, program, gradient, propagate)
+    return xs_exact, g_used, propagate, gradient
+
+
+def _combine(M: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``M[t] @ X[t]`` for every step, ``(T, m, m) x (T, m, C)``, as m * m broadcast products.
+
+    numpy's stacked matmul with a 2 x 2 inner matrix is a slow path; whole-array products are not.
+    """
+    out = np.empty_like(X)
+    for i in range(M.shape[1]):
+        np.multiply(M[:, i, 0, None], X[:, 0], out=out[:, i])
+        for k in range(1, M.shape[2]):
+            out[:, i] += M[:, i, k, None] * X[:, k]
+    return out
