@@ -9,7 +9,8 @@ than torch.
 
 Size mode (``--size 1e6 1e7``): one float32 parameter of that many elements, 100 steps of
 ``SGD(lr=0.05, momentum=0.9, dampening=0.5, weight_decay=0.01)`` with injected gradients, for
-each implementation, every size in a fresh subprocess whose peak RSS is read with ``wait4``.
+each implementation, every size in a fresh subprocess whose peak RSS is read with ``wait4``
+(one thread for torch and for numpy's BLAS unless ``--threads``: like against like).
 The run is recorded compactly (float32, as torch computed it) and handed to ``expected`` and
 ``compare``. Targets: verify's own time (reference + tolerance + comparison) <= 2x torch's
 ``step()`` time on the for-loop path; peak RSS <= 1.5 GB at 1e6; 1e7 completes. The
@@ -147,10 +148,12 @@ def one_layer(size: int, impl: str, steps: int) -> dict:
             "record_gb": (theta.nbytes + grads.nbytes) / 1e9}
 
 
-def _child(size: int, impl: str, steps: int, code: str) -> dict:
+def _child(size: int, impl: str, steps: int, code: str, threads: int) -> dict:
     """``one_layer`` in a fresh process; its peak RSS from ``wait4`` (this child's own figure)."""
-    command = [sys.executable, __file__, "--one", str(size), impl, str(steps), "--code", code]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, __file__, "--one", str(size), impl, str(steps), "--code", code,
+               "--threads", str(threads)]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     out, err = process.stdout.read(), process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
@@ -164,7 +167,7 @@ def _child(size: int, impl: str, steps: int, code: str) -> dict:
 def size_mode(args) -> int:
     code = _code_path(sys.argv)
     bandwidth = copy_bandwidth()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; code from {code}")
+    print(f"torch {torch.__version__}, {args.threads or 1} thread(s) for torch and numpy alike; code from {code}")
     print(f"one float32 parameter, {args.steps} steps, SGD({', '.join(f'{k}={v}' for k, v in OPTIONS.items())})")
     print(f"numpy copy bandwidth {bandwidth:.1f} GB/s (read + write): the physical limit")
     header = (f"{'elements':>9} {'impl':8} {'step() s':>8} {'run s':>7} {'ref s':>7} {'tol+cmp s':>9} "
@@ -174,7 +177,7 @@ def size_mode(args) -> int:
     ok = True
     for size in args.size:
         for impl in args.impl:
-            r = _child(int(float(size)), impl, args.steps, code)
+            r = _child(int(float(size)), impl, args.steps, code, args.threads or 1)
             if "error" in r:
                 ok = False
                 print(f"{r['size']:9.0e} {impl:8} FAILED after {r['peak_rss_gb']:.2f} GB peak RSS: {r['error']}")
