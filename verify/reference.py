@@ -212,6 +212,7 @@ class GroupTrace:
     gradient_roundings: int
     inputs: GroupInputs = field(repr=False)
     stored: list[Chunk] | None = field(default=None, repr=False)
+    stepping_seconds: float = 0.0  # spent stepping chunks, in expected() or later on request
 
     @property
     def steps(self) -> int:
@@ -235,7 +236,11 @@ class GroupTrace:
             yield from self.stored
             return
         for segment, pieces in plan(self.inputs, self.chunk_size()):
-            yield step_chunk(self.inputs, segment, pieces)
+            started = time.perf_counter()
+            with np.errstate(all="ignore"):  # non-finite values are reported as NonFiniteReference
+                chunk = step_chunk(self.inputs, segment, pieces)
+            self.stepping_seconds += time.perf_counter() - started
+            yield chunk
 
     def _assemble(self, attribute: str, dtype) -> np.ndarray:
         total = sum(int(np.prod(s)) for s in self.shapes)
