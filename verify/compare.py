@@ -149,6 +149,22 @@ def propagation_rows(P: np.ndarray, row: int) -> np.ndarray:
     return W
 
 
+_WEIGHTS: dict = {}  # the chunks of one segment share P: its weights are computed once
+
+
+def _weights(P: np.ndarray, row: int):
+    """:func:`propagation_rows` and, when each (t, j) keeps one sign over s, those signs (else None)."""
+    key = (P.shape, P.tobytes(), row)
+    if key not in _WEIGHTS:
+        W = propagation_rows(P, row)
+        positive, negative = (W > 0).any(axis=1), (W < 0).any(axis=1)  # (T + 1, m)
+        sign = None if (positive & negative).any() else np.where(negative, -1.0, 1.0)
+        if len(_WEIGHTS) >= 16:
+            _WEIGHTS.clear()
+        _WEIGHTS[key] = (W, sign)
+    return _WEIGHTS[key]
+
+
 def _shared_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
     r""":math:`\sum_{s \le t} |\Phi(t,s)|_{row}\,|\delta_s|` when every element shares :math:`\Phi`.
 
@@ -158,12 +174,10 @@ def _shared_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
     :math:`E^{(j)}_t = \tilde A_t E^{(j)}_{t-1} + e_j \delta_t[j]`: a recursion, O(T m^3) per
     element. Otherwise the explicit weighted sum over the history, O(T^2 m) per element.
     """
-    W = propagation_rows(P, row)
-    positive, negative = (W > 0).any(axis=1), (W < 0).any(axis=1)  # (T + 1, m)
     steps, m, size = delta.shape
-    if (positive & negative).any():
+    W, sign = _weights(P, row)
+    if sign is None:
         return np.abs(W).reshape(steps + 1, steps * m) @ delta.reshape(steps * m, size)
-    sign = np.where(negative, -1.0, 1.0)
     E = np.zeros((m, m, size))  # E[j]: what the local errors of state column j have become
     diagonal = np.arange(m)
     bound = np.zeros((steps + 1, size))
