@@ -179,11 +179,11 @@ def _shared_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
     if sign is None:
         return np.abs(W).reshape(steps + 1, steps * m) @ delta.reshape(steps * m, size)
     E = np.zeros((m, m, size))  # E[j]: what the local errors of state column j have become
-    diagonal = np.arange(m)
     bound = np.zeros((steps + 1, size))
     for s in range(steps):
         E = _times_2x2(P[s], E) if m == 2 else np.einsum("ik,jkc->jic", P[s], E)
-        E[diagonal, diagonal] += delta[s]
+        for j in range(m):
+            E[j, j] += delta[s, j]
         bound[s + 1] = sign[s + 1] @ E[:, row, :]
     return bound
 
