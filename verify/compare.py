@@ -139,16 +139,17 @@ def propagation_rows(P: np.ndarray, row: int) -> np.ndarray:
     ``s + 1`` in the error after step ``t`` (zero for ``s >= t``).
     """
     steps, m, _ = P.shape
-    phi = np.zeros((steps, m, m))
+    phi = np.zeros((m, steps, m))  # phi[:, s, :] = Phi(t, s): one 2-D product per step updates all
     W = np.zeros((steps + 1, steps, m))
     for s in range(steps):
         if s:
-            phi[:s] = P[s] @ phi[:s]
-        phi[s] = np.eye(m)
-        W[s + 1, : s + 1] = phi[: s + 1, row, :]
+            phi[:, :s, :] = (P[s] @ phi[:, :s, :].reshape(m, s * m)).reshape(m, s, m)
+        phi[:, s, :] = np.eye(m)
+        W[s + 1, : s + 1] = phi[row, : s + 1, :]
     return W
 
 
+EXPLICIT_SUM_SIZE = 1 << 16
 _WEIGHTS: dict = {}  # the chunks of one segment share P: its weights are computed once
 
 
@@ -176,7 +177,7 @@ def _shared_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
     """
     steps, m, size = delta.shape
     W, sign = _weights(P, row)
-    if sign is None:
+    if sign is None or steps * size <= EXPLICIT_SUM_SIZE:  # a few elements: one product beats T steps
         return np.abs(W).reshape(steps + 1, steps * m) @ delta.reshape(steps * m, size)
     E = np.zeros((m, m, size))  # E[j]: what the local errors of state column j have become
     bound = np.zeros((steps + 1, size))

@@ -205,24 +205,26 @@ def check_all(configs: Sequence[RunConfig], *, workers: int = 1, formulation: st
               on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """:func:`check` every configuration; the outcomes in the order of ``configs``.
 
-    With ``workers > 1`` the configurations run in that many forked processes (each with one
-    torch thread); ``on_result`` sees each outcome as it finishes, in completion order. Ctrl-C
+    With ``workers > 1`` the CPU configurations run in that many forked processes (each with
+    one torch thread); a CUDA configuration runs in this process (a forked child cannot use
+    CUDA). ``on_result`` sees each outcome as it finishes, in completion order. Ctrl-C
     terminates the workers and propagates ``KeyboardInterrupt``.
     """
     configs = list(configs)
-    workers = max(1, min(int(workers), len(configs)))
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        outcomes = []
-        for config in configs:
-            outcomes.append(check(config, formulation))
-            if on_result is not None:
-                on_result(outcomes[-1])
-        return outcomes
-    _WORK.update(configs=configs, formulation=formulation)
     results: list[Outcome | None] = [None] * len(configs)
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
+    workers = max(1, min(int(workers), len(configs)))
+    forkable = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+    pooled = [i for i, c in enumerate(configs) if forkable and c.device == "cpu"]
+    for i in sorted(set(range(len(configs))) - set(pooled)):
+        results[i] = check(configs[i], formulation)
+        if on_result is not None:
+            on_result(results[i])
+    if not pooled:
+        return results
+    _WORK.update(configs=configs, formulation=formulation)
+    pool = multiprocessing.get_context("fork").Pool(min(workers, len(pooled)), initializer=_worker_start)
     try:
-        for index, report in pool.imap_unordered(_check_index, range(len(configs))):
+        for index, report in pool.imap_unordered(_check_index, pooled):
             # the defect table is consulted here, so an outcome is what check() would return
             results[index] = Outcome(configs[index], report, defects.known(configs[index]))
             if on_result is not None:

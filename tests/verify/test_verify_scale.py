@@ -16,6 +16,7 @@ pytest.importorskip("torch")
 
 from derive.numeric import step_factors  # noqa: E402
 from derive.system import linear_system  # noqa: E402
+from verify import compare as compare_module  # noqa: E402
 from verify import reference  # noqa: E402
 from verify.compare import _shared_bound, compare, propagation_rows, tolerance  # noqa: E402
 from verify.objectives import QUADRATIC, Objective  # noqa: E402
@@ -84,6 +85,7 @@ def test_grouped_float64_reference_lies_within_its_own_bound_of_the_exact_one(mo
     observed = run(MIXED)
     exact = expected(_systems(observed), observed, mode="exact")
     monkeypatch.setattr(reference, "CHUNK_VALUES", 2 * (MIXED.steps + 1))  # 64-element floor: still chunks
+    monkeypatch.setattr(compare_module, "EXPLICIT_SUM_SIZE", 0)  # the recursion, as at layer size
     approx = expected(_systems(observed), observed)
     for trace, exact_trace in zip(approx.groups, exact.groups):
         own = tolerance(dataclasses.replace(trace, roundings=0), "float64")
@@ -104,8 +106,10 @@ def _brute_force_bound(P, delta, row):
     return bound
 
 
+@pytest.mark.parametrize("explicit_below", [0, 1 << 16], ids=["recursion-if-signs-allow", "small-explicit"])
 @pytest.mark.parametrize("case", ["momentum", "oscillating"])
-def test_shared_bound_equals_its_definition_by_recursion_or_by_explicit_sum(case):
+def test_shared_bound_equals_its_definition_by_recursion_or_by_explicit_sum(case, explicit_below, monkeypatch):
+    monkeypatch.setattr(compare_module, "EXPLICIT_SUM_SIZE", explicit_below)
     rng = np.random.default_rng(3)
     steps, size = 12, 7
     if case == "momentum":  # pytorch_sgd's A with lr 0.05, momentum 0.9, decay 0.01: signs stay put
@@ -122,6 +126,7 @@ def test_shared_bound_equals_its_definition_by_recursion_or_by_explicit_sum(case
 def test_streamed_comparison_finds_the_first_mismatch_where_it_was_put(monkeypatch):
     monkeypatch.setattr(reference, "STORE_VALUES", 0)  # stepped lazily inside compare
     monkeypatch.setattr(reference, "CHUNK_VALUES", 64 * (41 + 1))  # tensor 1 spans several chunks
+    monkeypatch.setattr(compare_module, "EXPLICIT_SUM_SIZE", 0)  # the recursion, as at layer size
     config = RunConfig(options=BASE, dtype="float32", schedule="explicit", steps=40,
                        groups=(GroupSpec((TensorSpec((30,)), TensorSpec((20, 10)))),))
     observed = run(config)
