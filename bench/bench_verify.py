@@ -1,61 +1,83 @@
-"""Benchmark: the full CPU sweep of torch.optim.SGD against derive's formulation.
+"""Benchmark verify: the full CPU sweep, and one parameter the size of a real layer.
 
-Every valid flag combination x {for-loop, foreach, fused} x {float32, float64} x 200 steps x
-three schedules (constant, explicit varying lr, OneCycleLR with momentum cycling). Prints the
-wall time, the time spent in torch (driving the optimizer and recording), in the reference
-(derive's expected trajectory) and in the tolerance model plus comparison, and any failure.
+Sweep mode (default): every valid flag combination x {for-loop, foreach, fused} x {float32,
+float64} x 200 steps x three schedules (constant, explicit varying lr, OneCycleLR with momentum
+cycling). Prints the wall time, the time spent in torch (driving the optimizer and recording),
+in the reference (derive's expected trajectory) and in the tolerance model plus comparison,
+and any failure. Target: the whole sweep in <= 60 s on 2 cores, the reference no more costly
+than torch.
 
-Target: the whole sweep in <= 60 s on 2 cores, and the reference no more costly than torch.
+Size mode (``--size 1e6 1e7``): one float32 parameter of that many elements, 100 steps of
+``SGD(lr=0.05, momentum=0.9, dampening=0.5, weight_decay=0.01)`` with injected gradients, for
+each implementation, every size in a fresh subprocess whose peak RSS is read with ``wait4``
+(one thread for torch and for numpy's BLAS unless ``--threads``: like against like).
+The run is recorded compactly (float32, as torch computed it) and handed to ``expected`` and
+``compare``. Targets: verify's own time (reference + tolerance + comparison) <= 2x torch's
+``step()`` time on the for-loop path; peak RSS <= 1.5 GB at 1e6; 1e7 completes. The
+reference's effective bandwidth is printed beside a numpy copy's, the physical limit.
 
-    python bench/bench_verify.py [--steps 200]
+    python bench/bench_verify.py [--steps 200] [--workers N]
+    python bench/bench_verify.py --size 1e5 1e6 1e7 [--steps 100] [--code DIR]
+
+``--code DIR`` imports verify and derive from DIR instead (e.g. the code before a change,
+``git archive main | tar -x -C DIR``), for before/after figures from one script.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+OPTIONS = {"lr": 0.05, "momentum": 0.9, "dampening": 0.5, "weight_decay": 0.01}
+IMPLS = ("for-loop", "foreach", "fused")
 
+
+def _code_path(argv) -> str:
+    if "--code" in argv:
+        return str(Path(argv[argv.index("--code") + 1]).resolve())
+    return str(ROOT)
+
+
+sys.path.insert(0, _code_path(sys.argv))
+
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from verify.reference import compiled  # noqa: E402
-from verify.sweep import check, flag_combinations, sweep_configs  # noqa: E402
 
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+# -- sweep mode ----------------------------------------------------------------------------------
+def sweep(args) -> int:
+    from verify.reference import compiled
+    from verify.sweep import check, flag_combinations, sweep_configs
 
     configs = sweep_configs(steps=args.steps)
     started = time.perf_counter()
-    torch_s = reference_s = verify_s = 0.0
-    failures, known = [], 0
-    for config in configs:
-        outcome = check(config)
-        report = outcome.report
-        torch_s += report.torch_seconds
-        reference_s += report.reference_seconds
-        verify_s += report.verify_seconds
-        known += outcome.known_defect is not None
-        if outcome.unexpected:
-            failures.append(report.describe())
-    wall = time.perf_counter() - started
-    compiled_systems = compiled.cache_info().currsize
+    if args.workers == 1:
+        outcomes = [check(c) for c in configs]
+    else:
+        from verify.sweep import check_all
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+        outcomes = check_all(configs, workers=args.workers)
+    wall = time.perf_counter() - started
+    torch_s = sum(o.report.torch_seconds for o in outcomes)
+    reference_s = sum(o.report.reference_seconds for o in outcomes)
+    verify_s = sum(o.report.verify_seconds for o in outcomes)
+    known = sum(o.known_defect is not None for o in outcomes)
+    failures = [o.report.describe() for o in outcomes if o.unexpected]
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.workers} worker process(es); "
+          f"code from {_code_path(sys.argv)}")
     print(f"configurations     {len(configs)} ({len(flag_combinations())} flag combinations x 3 impls "
           f"x 2 dtypes x 3 schedules), {args.steps} steps each")
     print(f"wall time          {wall:7.2f} s   (target <= 60 s)")
-    print(f"  in torch         {torch_s:7.2f} s   (optimizer steps, schedulers, recording)")
+    print(f"  in torch         {torch_s:7.2f} s   (optimizer steps, schedulers, recording; summed over workers)")
     print(f"  in the reference {reference_s:7.2f} s   (derive's A_t, B_t, C_t stepped in float64; "
-          f"{compiled_systems} systems compiled)")
+          f"{compiled.cache_info().currsize} systems compiled here)")
     print(f"  tolerance+compare{verify_s - reference_s:7.2f} s")
     print(f"reference / torch  {reference_s / torch_s:7.2f}   (target <= 1)")
     print(f"failures           {len(failures)} unexpected, {known} known torch defects")
@@ -64,6 +86,141 @@ def main(argv=None) -> int:
     ok = wall <= 60 and reference_s <= torch_s and not failures
     print("OK" if ok else "MISSED A TARGET")
     return 0 if ok else 1
+
+
+# -- size mode -----------------------------------------------------------------------------------
+def copy_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
+    """A numpy copy's bandwidth, GB/s counting bytes read plus bytes written (best of ``repeats``)."""
+    a = np.ones(megabytes * 2**20 // 8)
+    b = np.empty_like(a)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - started)
+    return 2 * a.nbytes / best / 1e9
+
+
+def one_layer(size: int, impl: str, steps: int) -> dict:
+    """One float32 parameter of ``size`` elements through ``steps`` steps, then verify (in this process)."""
+    from verify.compare import compare
+    from verify.reference import compiled, expected
+    from verify.runner import IMPLS as RUNNER_IMPLS
+    from verify.runner import GroupSpec, Observed, RunConfig, TensorSpec
+    from verify.sweep import formulation_options
+
+    generator = torch.Generator().manual_seed(0)
+    param = torch.nn.Parameter(torch.randn(size, generator=generator))
+    optimizer = torch.optim.SGD([param], **OPTIONS, **RUNNER_IMPLS[impl])
+    theta = np.empty((steps + 1, size), np.float32)  # torch's own values: float32 loses nothing
+    grads = np.empty((steps, size), np.float32)
+    theta[0] = param.detach().numpy()
+    step_s = 0.0
+    started = time.perf_counter()
+    for s in range(steps):
+        grad = torch.randn(size, generator=generator)
+        grads[s] = grad.numpy()
+        param.grad = grad
+        t0 = time.perf_counter()
+        optimizer.step()
+        step_s += time.perf_counter() - t0
+        theta[s + 1] = param.detach().numpy()
+    run_s = time.perf_counter() - started
+
+    config = RunConfig(options=OPTIONS, groups=(GroupSpec((TensorSpec((size,)),)),), impl=impl,
+                       dtype="float32", steps=steps)
+    hyper = {k: np.full(steps, float(v)) for k, v in OPTIONS.items()}
+    observed = Observed(config, [[theta]], [[grads]], [[np.ones(steps, bool)]], [hyper],
+                        [{"nesterov": False, "maximize": False}], np.zeros(steps, bool),
+                        np.full(steps, np.nan), seconds=run_s, step_seconds=step_s)
+    t0 = time.perf_counter()
+    system = compiled("pytorch_sgd", formulation_options("pytorch_sgd", hyper, observed.flags[0]))
+    compile_s = time.perf_counter() - t0  # once per formulation and options, then cached
+    t0 = time.perf_counter()
+    reference = expected(system, observed)
+    reference_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = compare(observed, reference)
+    compare_s = time.perf_counter() - t0
+    stepped_in_compare = report.reference_seconds - reference.seconds  # a large run is stepped there
+    return {"size": size, "impl": impl, "steps": steps, "m": system.size, "step_s": step_s, "run_s": run_s,
+            "compile_s": compile_s, "reference_s": reference_s + stepped_in_compare,
+            "compare_s": compare_s - stepped_in_compare,
+            "verify_s": reference_s + compare_s, "passed": report.passed, "verdict": report.describe(),
+            "record_gb": (theta.nbytes + grads.nbytes) / 1e9}
+
+
+def _child(size: int, impl: str, steps: int, code: str, threads: int) -> dict:
+    """``one_layer`` in a fresh process; its peak RSS from ``wait4`` (this child's own figure)."""
+    command = [sys.executable, __file__, "--one", str(size), impl, str(steps), "--code", code,
+               "--threads", str(threads)]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    out, err = process.stdout.read(), process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        return {"size": size, "impl": impl, "error": (err.strip().splitlines() or ["killed"])[-1],
+                "peak_rss_gb": usage.ru_maxrss * 1024 / 1e9}
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_rss_gb"] = usage.ru_maxrss * 1024 / 1e9  # Linux reports kilobytes
+    return result
+
+
+def size_mode(args) -> int:
+    code = _code_path(sys.argv)
+    bandwidth = copy_bandwidth()
+    print(f"torch {torch.__version__}, {args.threads or 1} thread(s) for torch and numpy alike; code from {code}")
+    print(f"one float32 parameter, {args.steps} steps, SGD({', '.join(f'{k}={v}' for k, v in OPTIONS.items())})")
+    print(f"numpy copy bandwidth {bandwidth:.1f} GB/s (read + write): the physical limit")
+    header = (f"{'elements':>9} {'impl':8} {'step() s':>8} {'run s':>7} {'ref s':>7} {'tol+cmp s':>9} "
+              f"{'verify s':>8} {'/step()':>7} {'ref GB/s':>8} {'RSS GB':>6} {'record':>6}  verdict")
+    print(header)
+    print("-" * len(header))
+    ok = True
+    for size in args.size:
+        for impl in args.impl:
+            r = _child(int(float(size)), impl, args.steps, code, args.threads or 1)
+            if "error" in r:
+                ok = False
+                print(f"{r['size']:9.0e} {impl:8} FAILED after {r['peak_rss_gb']:.2f} GB peak RSS: {r['error']}")
+                continue
+            # bytes a reference must move at least: read and write the state, read the gradient
+            moved = r["size"] * r["steps"] * (2 * 8 * r["m"] + 4)
+            ratio = r["verify_s"] / r["step_s"]
+            print(f"{r['size']:9.0e} {impl:8} {r['step_s']:8.2f} {r['run_s']:7.2f} {r['reference_s']:7.2f} "
+                  f"{r['compare_s']:9.2f} {r['verify_s']:8.2f} {ratio:7.1f} {moved / r['reference_s'] / 1e9:8.2f} "
+                  f"{r['peak_rss_gb']:6.2f} {r['record_gb']:6.2f}  {'pass' if r['passed'] else r['verdict']}")
+            if r["size"] == 10**6:
+                ok &= r["peak_rss_gb"] <= 1.5 and (impl != "for-loop" or ratio <= 2)
+            ok &= r["passed"]
+    print("ref s = stepping the reference (in expected, or inside compare for a run too large to keep); "
+          "tol+cmp s = the bound and the comparison; verify s = both; /step() = verify s over torch's "
+          "optimizer.step() time; run s adds drawing and recording gradients; record = the float32 trajectory "
+          "and gradients held for verify, GB")
+    print("OK" if ok else "MISSED A TARGET")
+    return 0 if ok else 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=None, help="steps per run (sweep 200, size 100)")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    parser.add_argument("--workers", type=int, default=1, help="sweep worker processes")
+    parser.add_argument("--size", nargs="+", default=None, help="element counts, e.g. 1e6 1e7: size mode")
+    parser.add_argument("--impl", nargs="+", default=list(IMPLS), choices=IMPLS)
+    parser.add_argument("--code", default=str(ROOT), help="import verify and derive from this tree")
+    parser.add_argument("--one", nargs=3, metavar=("SIZE", "IMPL", "STEPS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.one:
+        print(json.dumps(one_layer(int(args.one[0]), args.one[1], int(args.one[2]))))
+        return 0
+    if args.size:
+        args.steps = args.steps or 100
+        return size_mode(args)
+    args.steps = args.steps or 200
+    return sweep(args)
 
 
 if __name__ == "__main__":

@@ -63,14 +63,22 @@ def _csv(choices):
     return parse
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _non_negative_int(text: str) -> int:
+    return _whole(text, 0)
 
 
 def _finite(text: str) -> float:
@@ -118,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--json", metavar="FILE", help="write every configuration's figures here (on Ctrl-C, "
                        "those finished so far, marked partial)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--workers", type=_non_negative_int, default=1, metavar="N",
+                       help="worker processes (default 1; 0: one per core); the table is the same")
 
     ident = _subparser(sub, "identify", "which catalogue formulations an optimizer implements")
     ident.add_argument("optimizer", metavar="MODULE:CLASS", help="e.g. torch.optim:SGD or path/to/file.py:Class")
@@ -167,7 +177,7 @@ def run_sweep(args) -> int:
         check_destination(args.json)
     import torch
 
-    from verify.sweep import SCENARIOS, SWEEP_SCHEDULES, check, sweep_configs
+    from verify.sweep import SCENARIOS, SWEEP_SCHEDULES, check_all, default_workers, sweep_configs
 
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     if "cuda" in devices and not torch.cuda.is_available():
@@ -185,17 +195,20 @@ def run_sweep(args) -> int:
                                      schedules=tuple(args.schedule or SWEEP_SCHEDULES), steps=steps)
     if not args.no_scenarios:
         configs += [c.with_(device=d) for d in devices for c in SCENARIOS.values()]
-    outcomes, unexpected = [], 0
+    finished, unexpected = [], 0
+
+    def progress(outcome) -> None:
+        nonlocal unexpected
+        finished.append(outcome)
+        unexpected += outcome.unexpected
+        _progress(len(finished), len(configs), unexpected, args.quiet)
+
     try:
-        for n, config in enumerate(configs, 1):
-            outcome = check(config)
-            outcomes.append(outcome)
-            unexpected += outcome.unexpected
-            _progress(n, len(configs), unexpected, args.quiet)
+        outcomes = check_all(configs, workers=args.workers or default_workers(), on_result=progress)
     except KeyboardInterrupt:  # keep what finished: the caller sees "verify: interrupted", exit 130
         _progress_ends(args.quiet)
         if args.json:
-            write_json(args.json, _sweep_json(outcomes, partial=True))
+            write_json(args.json, _sweep_json(finished, partial=True))
         raise
     _print_table(outcomes)
     if args.json:

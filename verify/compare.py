@@ -120,39 +120,127 @@ def magnitude_system(f: Formulation) -> MagnitudeSystem:
 
 
 # -- the bound -----------------------------------------------------------------------------
-def tolerance(trace, dtype: str) -> np.ndarray:
-    """Absolute bound on the parameter error of every element at every step: ``(T + 1, N)``."""
+def _local_errors(trace, chunk, dtype: str) -> np.ndarray:
+    r""":math:`|\delta_t|` of every element of ``chunk``: ``(T, m, C)``."""
     u = UNIT_ROUNDOFF[dtype]
     u_ref = UNIT_ROUNDOFF["float64"]
     coefficient = trace.roundings * u + trace.reference_roundings * u_ref
-    g_coefficient = trace.gradient_roundings * (u + (u_ref if trace.reference_roundings else 0.0))
-    active = trace.program_magnitude.any(axis=1, keepdims=True)  # (T, 1, N)
-    delta = (coefficient * trace.program_magnitude + g_coefficient * trace.gradient_magnitude
-             + trace.roundings * SMALLEST_NORMAL[dtype] * active)
-    steps, n, m, _ = trace.propagate.shape
-    # Elements that share every propagation matrix (a tensor under injected gradients) share Phi.
-    flat = trace.propagate.transpose(1, 0, 2, 3).reshape(n, -1)
-    classes, inverse = np.unique(flat, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    P = classes.reshape(len(classes), steps, m, m)
-    phi = np.zeros((len(classes), steps, m, m))
-    bound = np.zeros((steps + 1, n))
-    row = trace.theta_row
-    columns = np.arange(n)
+    delta = coefficient * chunk.program
+    delta += (trace.roundings * SMALLEST_NORMAL[dtype]) * chunk.active[:, None, None]
+    if chunk.gradient is not None:
+        delta += trace.gradient_roundings * (u + (u_ref if trace.reference_roundings else 0.0)) * chunk.gradient
+    return delta
+
+
+def propagation_rows(P: np.ndarray, row: int) -> np.ndarray:
+    r"""Row ``row`` of :math:`\Phi(t, s) = \tilde A_t \cdots \tilde A_{s+1}`: ``W[t, s] (T + 1, T, m)``.
+
+    ``P[s]`` is step ``s + 1``'s :math:`\tilde A`; ``W[t, s]`` weighs the local error of step
+    ``s + 1`` in the error after step ``t`` (zero for ``s >= t``).
+    """
+    steps, m, _ = P.shape
+    phi = np.zeros((m, steps, m))  # phi[:, s, :] = Phi(t, s): one 2-D product per step updates all
+    W = np.zeros((steps + 1, steps, m))
     for s in range(steps):
         if s:
-            phi[:, :s] = P[:, s][:, None] @ phi[:, :s]
+            phi[:, :s, :] = (P[s] @ phi[:, :s, :].reshape(m, s * m)).reshape(m, s, m)
+        phi[:, s, :] = np.eye(m)
+        W[s + 1, : s + 1] = phi[row, : s + 1, :]
+    return W
+
+
+EXPLICIT_SUM_SIZE = 1 << 16
+_WEIGHTS: dict = {}  # the chunks of one segment share P: its weights are computed once
+
+
+def _weights(P: np.ndarray, row: int):
+    """:func:`propagation_rows` and, when each (t, j) keeps one sign over s, those signs (else None)."""
+    key = (P.shape, P.tobytes(), row)
+    if key not in _WEIGHTS:
+        W = propagation_rows(P, row)
+        positive, negative = (W > 0).any(axis=1), (W < 0).any(axis=1)  # (T + 1, m)
+        sign = None if (positive & negative).any() else np.where(negative, -1.0, 1.0)
+        if len(_WEIGHTS) >= 16:
+            _WEIGHTS.clear()
+        _WEIGHTS[key] = (W, sign)
+    return _WEIGHTS[key]
+
+
+def _shared_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
+    r""":math:`\sum_{s \le t} |\Phi(t,s)|_{row}\,|\delta_s|` when every element shares :math:`\Phi`.
+
+    When, for each step ``t`` and state column ``j``, the weights :math:`\Phi(t,s)_{row,j}`
+    keep one sign :math:`\sigma_{t,j}` over ``s`` (momentum and weight decay with real
+    eigenvalues: the usual case), the sum is :math:`\sum_j \sigma_{t,j} E^{(j)}_t[row]` with
+    :math:`E^{(j)}_t = \tilde A_t E^{(j)}_{t-1} + e_j \delta_t[j]`: a recursion, O(T m^3) per
+    element. Otherwise the explicit weighted sum over the history, O(T^2 m) per element.
+    """
+    steps, m, size = delta.shape
+    W, sign = _weights(P, row)
+    if sign is None or steps * size <= EXPLICIT_SUM_SIZE:  # a few elements: one product beats T steps
+        return np.abs(W).reshape(steps + 1, steps * m) @ delta.reshape(steps * m, size)
+    E = np.zeros((m, m, size))  # E[j]: what the local errors of state column j have become
+    bound = np.zeros((steps + 1, size))
+    for s in range(steps):
+        E = _times_2x2(P[s], E) if m == 2 else np.einsum("ik,jkc->jic", P[s], E)
+        for j in range(m):
+            E[j, j] += delta[s, j]
+        bound[s + 1] = sign[s + 1] @ E[:, row, :]
+    return bound
+
+
+def _times_2x2(P: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """``P @ E[j]`` for each j with a 2 x 2 ``P``, written out (numpy's stacked matmul is slow here)."""
+    out = np.empty_like(E)
+    np.multiply(E[:, 0], P[0, 0], out=out[:, 0])
+    out[:, 0] += P[0, 1] * E[:, 1]
+    np.multiply(E[:, 0], P[1, 0], out=out[:, 1])
+    out[:, 1] += P[1, 1] * E[:, 1]
+    return out
+
+
+def _per_element_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
+    """The same sum when :math:`\\tilde A_t` differs per element (an objective's curvature)."""
+    steps, m, size = delta.shape
+    phi = np.zeros((size, steps, m, m))
+    bound = np.zeros((steps + 1, size))
+    for s in range(steps):
+        if s:
+            phi[:, :s] = P[s][:, None] @ phi[:, :s]
         phi[:, s] = np.eye(m)
-        weights = np.abs(phi[:, : s + 1, row, :])  # (K, s + 1, m)
-        per_class = np.einsum("krj,rjn->kn", weights, delta[: s + 1])
-        bound[s + 1] = per_class[inverse, columns]
+        weights = np.abs(phi[:, : s + 1, row, :])  # (C, s + 1, m)
+        bound[s + 1] = np.einsum("csj,sjc->c", weights, delta[: s + 1])
+    return bound
+
+
+def chunk_tolerance(trace, chunk, dtype: str) -> np.ndarray:
+    """Absolute bound on the parameter error of every element of ``chunk`` at every step: ``(T + 1, C)``."""
+    delta = _local_errors(trace, chunk, dtype)
+    if chunk.propagate.ndim == 3:
+        return _shared_bound(chunk.propagate, delta, trace.theta_row)
+    return _per_element_bound(chunk.propagate, delta, trace.theta_row)
+
+
+def tolerance(trace, dtype: str) -> np.ndarray:
+    """Absolute bound on the parameter error of every element of a group at every step: ``(T + 1, N)``."""
+    offsets = trace.offsets
+    bound = np.empty((trace.steps + 1, sum(int(np.prod(s)) for s in trace.shapes)))
+    for chunk in trace.chunks():
+        values, column = chunk_tolerance(trace, chunk, dtype), 0
+        for ti, a, b in chunk.pieces:
+            bound[:, offsets[ti] + a : offsets[ti] + b] = values[:, column : column + b - a]
+            column += b - a
     return bound
 
 
 def ulp(scale: np.ndarray, dtype: str) -> np.ndarray:
-    """The ULP of ``scale`` in ``dtype`` (normal numbers; floored at the smallest normal)."""
+    r"""The ULP of ``scale`` in ``dtype`` (normal numbers; floored at the smallest normal).
+
+    :math:`2^{\lfloor \log_2 s \rfloor - p}`, read off the float64 exponent bits (exact, no logarithm).
+    """
     scale = np.maximum(np.abs(scale), SMALLEST_NORMAL[dtype])
-    return np.exp2(np.floor(np.log2(scale)) - MANTISSA_BITS[dtype])
+    power = (scale.view(np.int64) & np.int64(0x7FF0000000000000)).view(np.float64)  # 2**floor(log2)
+    return power * 2.0 ** -MANTISSA_BITS[dtype]
 
 
 # -- the report ----------------------------------------------------------------------------
@@ -204,7 +292,11 @@ class Report:
 
 
 def compare(observed, expected, *, label: str | None = None) -> Report:
-    """Compare every parameter element at every step; the first mismatch in step order."""
+    """Compare every parameter element at every step; the first mismatch in step order.
+
+    Runs chunk by chunk (:meth:`verify.reference.GroupTrace.chunks`): the expected values,
+    their bound and the observed values of a few thousand elements at a time.
+    """
     with np.errstate(all="ignore"):  # inf/NaN in a diverging run are mismatches, not warnings
         return _compare(observed, expected, label)
 
@@ -214,37 +306,64 @@ def _compare(observed, expected, label) -> Report:
     report = Report(label or observed.config.label(), True, torch_seconds=observed.seconds,
                     reference_seconds=expected.seconds)
     last = observed.steps if observed.failed_step is None else observed.failed_step - 1
-    candidates = []
+    first = None  # (step, group, tensor, flat index, figures)
+    stepped = sum(trace.stepping_seconds for trace in expected.groups)
     for gi, trace in enumerate(expected.groups):
-        bound = tolerance(trace, dtype)
-        start = 0
-        for ti, got_all in enumerate(observed.theta[gi]):
-            size = got_all[0].size
-            exp = trace.x[: last + 1, trace.theta_row, start : start + size]
-            got = got_all[: last + 1].reshape(last + 1, size)
-            tol = bound[: last + 1, start : start + size]
-            start += size
-            err = np.abs(got - exp)
-            err = np.where(np.isnan(err), np.inf, err)
-            scale = np.maximum.accumulate(np.abs(exp), axis=0)
+        observed_rows = [a.reshape(a.shape[0], -1) for a in observed.theta[gi]]
+        for chunk in trace.chunks():
+            tol = chunk_tolerance(trace, chunk, dtype)[: last + 1]
+            exp = chunk.x[: last + 1, trace.theta_row]
+            got = np.concatenate([observed_rows[ti][: last + 1, a:b] for ti, a, b in chunk.pieces], axis=1)
+            got = got.astype(np.float64, copy=False)
+            err = np.subtract(got, exp, out=got)
+            np.abs(err, out=err)
+            magnitude = np.abs(exp)
+            scale = magnitude.copy()
+            for row in range(1, len(scale)):  # the running maximum, a row at a time (cache-friendly)
+                np.maximum(scale[row - 1], scale[row], out=scale[row])
             unit = ulp(scale, dtype)
-            rel = err / np.maximum(np.abs(exp), SMALLEST_NORMAL[dtype])
-            report.max_abs = max(report.max_abs, float(err.max(initial=0)))
-            report.max_rel = max(report.max_rel, float(rel.max(initial=0)))
-            report.max_ulps = max(report.max_ulps, float((err / unit).max(initial=0)))
+            rel = err / np.maximum(magnitude, SMALLEST_NORMAL[dtype], out=magnitude)
+            report.max_abs = _nan_max(report.max_abs, err)
+            report.max_rel = _nan_max(report.max_rel, rel)
+            report.max_ulps = _nan_max(report.max_ulps, err / unit)
             report.max_allowed_ulps = max(report.max_allowed_ulps, float((tol / unit).max(initial=0)))
-            bad = np.argwhere(err > tol)
-            if len(bad):
-                step, flat = bad[0]
-                index = tuple(int(i) for i in np.unravel_index(flat, got_all.shape[1:]))
-                candidates.append(Mismatch(int(step), gi, ti, index, float(exp[step, flat]),
-                                           float(got[step, flat]), float(err[step, flat]),
-                                           float(rel[step, flat]), float(err[step, flat] / unit[step, flat]),
-                                           float(tol[step, flat] / unit[step, flat])))
-    if candidates:
+            bad = ~(err <= tol)  # NaN (a diverged run) is a mismatch
+            rows = np.flatnonzero(bad.any(axis=1))
+            if not len(rows) or (first is not None and first[0] < rows[0]):
+                continue
+            step = int(rows[0])
+            column = int(np.flatnonzero(bad[step])[0])  # chunk columns run in tensor, then index, order
+            ti, flat = _locate(chunk.pieces, column)
+            if first is None or (step, gi, ti, flat) < first[:4]:
+                error = np.inf if np.isnan(err[step, column]) else err[step, column]
+                figures = (exp[step, column], observed_rows[ti][step, flat], error,
+                           np.inf if np.isnan(rel[step, column]) else rel[step, column],
+                           error / unit[step, column], tol[step, column] / unit[step, column])
+                first = (step, gi, ti, flat, figures)
+    # a run too large to keep is stepped here: that time is the reference's too
+    report.reference_seconds += sum(trace.stepping_seconds for trace in expected.groups) - stepped
+    if first is not None:
+        step, gi, ti, flat, figures = first
+        shape = observed.theta[gi][ti].shape[1:]
+        index = tuple(int(i) for i in np.unravel_index(flat, shape))
         report.passed = False
-        report.first = min(candidates, key=lambda m: (m.step, m.group, m.tensor))
+        report.first = Mismatch(step, gi, ti, index, *(float(v) for v in figures))
     if observed.error is not None:
         report.passed = False
         report.error = f"step {observed.failed_step}: {observed.error}"
     return report
+
+
+def _nan_max(current: float, values: np.ndarray) -> float:
+    """The running maximum of a figure; NaN (a diverged element) counts as infinite."""
+    top = float(values.max(initial=0))
+    return np.inf if np.isnan(top) else max(current, top)
+
+
+def _locate(pieces, column: int) -> tuple[int, int]:
+    """The (tensor, flat index) of a chunk's column."""
+    for ti, a, b in pieces:
+        if column < b - a:
+            return ti, a + column
+        column -= b - a
+    raise IndexError(column)

@@ -8,26 +8,30 @@ per-step affine map (:func:`derive.system.linear_system`)
 
 with :math:`A_1, B_1` distinct when the first step is special. The matrices are templates in
 the step's hyperparameters; :class:`CompiledSystem` lambdifies them once, vectorized over the
-steps, and :func:`expected` steps them over every parameter element at once (each element is
-an independent copy of the scalar system), in float64 or in exact :class:`~fractions.Fraction`
+steps, and :func:`expected` steps them over the parameter elements (each element is an
+independent copy of the scalar system), in float64 or in exact :class:`~fractions.Fraction`
 arithmetic. The gradient is the injected one the optimizer was given, or the objective's
 :math:`\varphi'` at the formulation's own evaluation point :math:`y_{t-1}`.
 
 Per tensor, a step without a gradient leaves the state untouched and does not advance the
 tensor's own step count (``torch.optim`` skips a parameter whose ``.grad`` is None), so the
 first step it takes uses :math:`A_1, B_1`; a step skipped by a ``GradScaler`` changes nothing.
+Tensors with the same pattern of such steps share every step matrix: the work is per group of
+tensors, never a matrix per element, and it runs a bounded chunk of elements at a time
+(:mod:`verify.stepping`), so a 10^7-element layer needs memory for a chunk, not for (T, N).
 
-Alongside the trajectory, :func:`expected` returns what the tolerance model of
-:mod:`verify.compare` needs: the signed per-element error-propagation matrices and the
-rounding magnitudes of each step, computed from the same formulation (see
-:func:`magnitude_system`).
+Alongside the trajectory, each chunk carries what the tolerance model of :mod:`verify.compare`
+needs: the error-propagation matrices and the rounding magnitudes of each step, computed from
+the same formulation (see :func:`verify.compare.magnitude_system`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from typing import Iterator
 
 import numpy as np
 import sympy as sp
@@ -39,7 +43,10 @@ from derive.numeric import step_factors
 from derive.symbols import t
 from derive.system import linear_system
 from verify.compare import magnitude_system
-from verify.objectives import Objective
+from verify.stepping import Chunk, GroupInputs, NonFiniteReference, plan, segments, step_chunk
+
+__all__ = ["CompiledSystem", "Expected", "GroupTrace", "NonFiniteReference", "UnsupportedRun", "compiled",
+           "expected"]
 
 
 class UnsupportedRun(ValueError):
@@ -161,35 +168,104 @@ class CompiledSystem:
         args = [Fraction(float(v[step - 1])) for v in values]
         return {k: f(*args) for k, f in self._exact.items()}
 
+    def initial_state(self, theta0: np.ndarray, exact: bool) -> np.ndarray:
+        """``x_0`` for elements with initial parameters ``theta0``: ``(m, N)``."""
+        f = self.formulation
+        rows = []
+        for base, value in f.initial_state().items():
+            if base == f.params:
+                rows.append([Fraction(float(v)) for v in theta0] if exact else theta0)
+            elif value.is_number:
+                rows.append([Fraction(int(value.p), int(value.q))] * len(theta0) if exact
+                            else np.full(len(theta0), float(value)))
+            else:
+                raise UnsupportedRun(f"{f.name}: the initial value of {base} is not fixed ({value}); "
+                                      "declare it in the formulation's init")
+        return np.array(rows, dtype=object if exact else np.float64)
+
 
 @lru_cache(maxsize=256)
 def compiled(name: str, options: tuple = ()) -> CompiledSystem:
     """The compiled system of catalogue entry ``name`` built with ``options`` (cached)."""
     return CompiledSystem(get_formulation(name, **dict(options)))
 
+
+# Elements stepped together: T * chunk float64 values per array stays near 4 MB (in cache).
+CHUNK_VALUES = 1 << 19
+# Runs up to this many state values are kept after expected(); larger ones are recomputed in compare.
+STORE_VALUES = 1 << 22
+
+
 @dataclass
 class GroupTrace:
     """One parameter group's expected run; its elements are flattened in tensor order.
 
-    ``propagate``, ``program_magnitude`` and ``gradient_magnitude`` feed the tolerance model
-    of :mod:`verify.compare`; they are zero (identity) at steps where an element is idle.
+    The trajectory is produced chunk by chunk (:meth:`chunks`, :mod:`verify.stepping`): a small
+    run keeps its chunks, a large one recomputes them when asked, so nothing of size
+    ``(T, N)`` is held. :attr:`x` assembles the whole ``(T + 1, m, N)`` trajectory on request.
     """
 
     shapes: list[tuple[int, ...]]
-    x: np.ndarray  # (T + 1, m, N) float64
-    x_exact: np.ndarray | None  # (T + 1, m, N) Fractions, exact mode only
     theta_row: int
-    propagate: np.ndarray  # (T, N, m, m): A_t + B_t h_t C_t, h = |phi''| at y (0 if injected)
-    program_magnitude: np.ndarray  # (T, m, N): |A|_M |x_{t-1}| + |B|_M |g_t|
-    gradient_magnitude: np.ndarray  # (T, m, N): |B_t| M(phi')(y_{t-1})
     roundings: int
     reference_roundings: int
     gradient_roundings: int
+    inputs: GroupInputs = field(repr=False)
+    stored: list[Chunk] | None = field(default=None, repr=False)
+    stepping_seconds: float = 0.0  # spent stepping chunks, in expected() or later on request
+
+    @property
+    def steps(self) -> int:
+        return self.inputs.steps
+
+    @property
+    def offsets(self) -> list[int]:
+        """Where each tensor starts in the group's flat element order."""
+        return [0, *np.cumsum([int(np.prod(s)) for s in self.shapes])][:-1]
+
+    def chunk_size(self) -> int:
+        m, steps = self.inputs.system.size, self.steps
+        size = CHUNK_VALUES // (steps + 1)
+        if self.inputs.objective is not None:  # per-element propagation products: T * m * m each
+            size //= m * m
+        return max(64, min(1 << 16, size))
+
+    def chunks(self) -> Iterator[Chunk]:
+        """The group's elements in chunks, each stepped through the whole run."""
+        if self.stored is not None:
+            yield from self.stored
+            return
+        for segment, pieces in plan(self.inputs, self.chunk_size()):
+            started = time.perf_counter()
+            with np.errstate(all="ignore"):  # non-finite values are reported as NonFiniteReference
+                chunk = step_chunk(self.inputs, segment, pieces)
+            self.stepping_seconds += time.perf_counter() - started
+            yield chunk
+
+    def _assemble(self, attribute: str, dtype) -> np.ndarray:
+        total = sum(int(np.prod(s)) for s in self.shapes)
+        out = np.empty((self.steps + 1, self.inputs.system.size, total), dtype=dtype)
+        offsets = self.offsets
+        for chunk in self.chunks():
+            values, column = getattr(chunk, attribute), 0
+            for ti, a, b in chunk.pieces:
+                out[..., offsets[ti] + a : offsets[ti] + b] = values[..., column : column + b - a]
+                column += b - a
+        return out
+
+    @property
+    def x(self) -> np.ndarray:
+        """The whole expected state, ``(T + 1, m, N)`` float64 (assembled on request)."""
+        return self._assemble("x", np.float64)
+
+    @property
+    def x_exact(self) -> np.ndarray | None:
+        """The exact state as Fractions, ``(T + 1, m, N)``; None in float64 mode."""
+        return self._assemble("x_exact", object) if self.inputs.exact else None
 
     def theta(self, index: int) -> np.ndarray:
         """Tensor ``index``'s expected values, shape ``(T + 1, *shape)``."""
-        start = sum(int(np.prod(s)) for s in self.shapes[:index])
-        size = int(np.prod(self.shapes[index]))
+        start, size = self.offsets[index], int(np.prod(self.shapes[index]))
         rows = self.x[:, self.theta_row, start : start + size]
         return rows.reshape(rows.shape[0], *self.shapes[index])
 
@@ -209,103 +285,48 @@ def expected(system: CompiledSystem | list[CompiledSystem], observed, *, mode: s
 
     ``observed`` is a :class:`verify.runner.Observed` (or anything with its fields): initial
     values, per-step hyperparameters per group, injected gradients, activity, skipped steps,
-    and the run's objective.
-    """
-    import time
+    and the run's objective. Its arrays may be float32: they are read a chunk at a time.
 
+    Raises :class:`NonFiniteReference` (a ``ValueError``) naming the earliest step and the value
+    where the reference state, an injected gradient or the objective's gradient is not finite.
+    A group larger than ``STORE_VALUES`` state values is not stepped here but lazily, once,
+    chunk by chunk inside :func:`verify.compare.compare` (so it raises there): holding its
+    trajectory would cost (T + 1) m N float64, and stepping it twice would double the time.
+    """
     started = time.perf_counter()
     if mode not in ("float64", "exact"):
         raise ValueError(f"mode must be 'float64' or 'exact', got {mode!r}")
     systems = system if isinstance(system, list) else [system] * len(observed.theta)
     objective = observed.config.objective
     steps = observed.config.steps
-    groups = []
+    skipped = np.asarray(observed.skipped, bool)
+    groups, earliest = [], None
     for gi, sys_ in enumerate(systems):
-        shapes = [a.shape[1:] for a in observed.theta[gi]]
-        theta0 = np.concatenate([a[0].reshape(-1) for a in observed.theta[gi]])
-        sizes = [int(np.prod(s)) for s in shapes]
-        active = np.concatenate([np.repeat(a[:, None], n, axis=1)
-                                 for a, n in zip(observed.active[gi], sizes)], axis=1)
-        grads = None
-        if objective is None:
-            grads = np.concatenate([a.reshape(steps, -1) for a in observed.grads[gi]], axis=1)
-        with np.errstate(all="ignore"):  # a diverging run is judged by compare, not warned about
-            groups.append(_step_group(sys_, theta0, observed.hyper[gi], grads, active,
-                                      observed.skipped, objective, steps, shapes, mode == "exact"))
+        values = sys_.values(observed.hyper[gi], steps)
+        inputs = GroupInputs(
+            system=sys_, values=values, mats=sys_.matrices(values),
+            theta0=[a[0].reshape(-1) for a in observed.theta[gi]],
+            grads=None if objective is not None else [a.reshape(steps, -1) for a in observed.grads[gi]],
+            objective=objective, exact=mode == "exact",
+            segments=segments(observed.active[gi], skipped),
+        )
+        trace = GroupTrace([tuple(a.shape[1:]) for a in observed.theta[gi]], sys_.param_row, sys_.roundings,
+                           0 if mode == "exact" else sys_.reference_roundings,
+                           0 if objective is None else objective.gradient_roundings, inputs)
+        if sum(len(t) for t in inputs.theta0) * (steps + 1) * sys_.size > STORE_VALUES:
+            groups.append(trace)  # stepped once, by compare, chunk by chunk: it raises there
+            continue
+        chunks = []
+        with np.errstate(all="ignore"):  # non-finite values are reported as NonFiniteReference
+            for segment, pieces in plan(inputs, trace.chunk_size()):
+                try:
+                    chunk = step_chunk(inputs, segment, pieces)
+                except NonFiniteReference as exc:
+                    earliest = exc if earliest is None or exc.step < earliest.step else earliest
+                    continue
+                chunks.append(chunk)
+        trace.stored = chunks
+        groups.append(trace)
+    if earliest is not None:
+        raise earliest
     return Expected(systems[0].formulation.name, mode, groups, time.perf_counter() - started)
-
-
-def _initial_state(system: CompiledSystem, theta0: np.ndarray, exact: bool) -> np.ndarray:
-    f = system.formulation
-    rows = []
-    for base, value in f.initial_state().items():
-        if base == f.params:
-            rows.append([Fraction(float(v)) for v in theta0] if exact else theta0)
-        elif value.is_number:
-            rows.append([Fraction(int(value.p), int(value.q))] * len(theta0) if exact
-                        else np.full(len(theta0), float(value)))
-        else:
-            raise UnsupportedRun(f"{f.name}: the initial value of {base} is not fixed ({value}); "
-                                  "declare it in the formulation's init")
-    return np.array(rows, dtype=object if exact else np.float64)
-
-
-def _step_group(system, theta0, hyper, grads, active, skipped, objective: Objective | None,
-                steps, shapes, exact) -> GroupTrace:
-    m, n = system.size, len(theta0)
-    values = system.values(hyper, steps)
-    mats = system.matrices(values)
-    x = _initial_state(system, theta0, exact)
-    xs_float = np.empty((steps + 1, m, n))
-    xs_exact = np.empty((steps + 1, m, n), dtype=object) if exact else None
-    xs_float[0] = x.astype(np.float64)
-    if exact:
-        xs_exact[0] = x
-    propagate = np.broadcast_to(np.eye(m), (steps, n, m, m)).copy()
-    program_mag = np.zeros((steps, m, n))
-    gradient_mag = np.zeros((steps, m, n))
-    taken = np.zeros(n, dtype=int)  # each element's own step count (frozen steps do not count)
-    for s in range(steps):
-        act = active[s] & ~skipped[s]
-        if act.any():
-            first = act & (taken == 0)
-            M = system.exact_matrices(values, s + 1) if exact else {k: mats[k][s] for k in ("A", "B", "C", "A1", "B1")}
-            x_prev = xs_float[s]
-            y = (M["C"] @ x)[0]
-            y_float = (mats["C"][s] @ x_prev)[0]
-            if objective is None:
-                gvals = grads[s]
-                gvals = np.where(act, np.nan_to_num(gvals), 0.0)
-                grad = np.array([Fraction(float(v)) for v in gvals], dtype=object) if exact else gvals
-            elif exact:
-                grad = np.array([objective.gradient_exact(v) if a else Fraction(0)
-                                 for v, a in zip(y, act)], dtype=object)
-                gvals = grad.astype(np.float64)
-            else:
-                grad = np.where(act, objective.gradient(y), 0.0)
-                gvals = grad
-            new = M["A"] @ x + M["B"] * grad
-            if first.any():
-                new = np.where(first, M["A1"] @ x + M["B1"] * grad, new)
-            x = np.where(act, new, x)
-            taken += act
-            # the tolerance model's inputs, always in float64
-            A = np.where(first[:, None, None], mats["A1"][s], mats["A"][s])
-            B = np.where(first[:, None, None], mats["B1"][s], mats["B"][s])
-            if objective is not None:
-                curvature = objective.curvature(y_float)
-                A = A + B * (curvature[:, None, None] * mats["C"][s][None])
-                gradient_mag[s] = np.abs(B[:, :, 0].T) * objective.gradient_magnitude(y_float) * act
-            propagate[s] = np.where(act[:, None, None], A, propagate[s])
-            magA = np.where(first, mats["magA1"][s] @ np.abs(x_prev), mats["magA"][s] @ np.abs(x_prev))
-            magB = np.where(first, mats["magB1"][s] * np.abs(gvals), mats["magB"][s] * np.abs(gvals))
-            program_mag[s] = (magA + magB) * act
-        xs_float[s + 1] = x.astype(np.float64) if exact else x
-        if exact:
-            xs_exact[s + 1] = x
-    return GroupTrace(
-        shapes=[tuple(s) for s in shapes], x=xs_float, x_exact=xs_exact, theta_row=system.param_row,
-        propagate=propagate, program_magnitude=program_mag, gradient_magnitude=gradient_mag,
-        roundings=system.roundings, reference_roundings=0 if exact else system.reference_roundings,
-        gradient_roundings=0 if objective is None else objective.gradient_roundings,
-    )

@@ -4,15 +4,19 @@ Tests, the CLI and the benchmark all draw from here: :func:`flag_combinations` (
 combination of ``torch.optim.SGD`` flags that its constructor accepts), :func:`sweep_configs`
 (those × implementations × dtypes × schedules × devices), and :data:`SCENARIOS` (what real
 training loops do: groups, frozen tensors, scaler-skipped steps, checkpoints, objectives,
-every torch scheduler). :func:`check` runs one configuration end to end and never raises.
+every torch scheduler). :func:`check` runs one configuration end to end and never raises;
+:func:`check_all` runs many, in worker processes when asked, and returns them in order.
 """
 
 from __future__ import annotations
 
 import inspect
 import itertools
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -175,3 +179,61 @@ def check(config: RunConfig, formulation: str = "pytorch_sgd", *, mode: str = "f
         report = Report(config.label(), False, error=error, torch_seconds=observed.seconds)
     report.verify_seconds = time.perf_counter() - started  # reference + tolerance + comparison
     return Outcome(config, report, defects.known(config))
+
+
+# -- judging many --------------------------------------------------------------------------------
+_WORK: dict = {}  # what forked workers inherit: the configurations and the formulation
+
+
+def _worker_start() -> None:
+    torch.set_num_threads(1)  # one process per core; torch's own threads would oversubscribe
+
+
+def _check_index(index: int) -> tuple[int, Report]:
+    return index, check(_WORK["configs"][index], _WORK["formulation"]).report
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def check_all(configs: Sequence[RunConfig], *, workers: int = 1, formulation: str = "pytorch_sgd",
+              on_result: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """:func:`check` every configuration; the outcomes in the order of ``configs``.
+
+    With ``workers > 1`` the CPU configurations run in that many forked processes (each with
+    one torch thread); a CUDA configuration runs in this process (a forked child cannot use
+    CUDA). ``on_result`` sees each outcome as it finishes, in completion order. Ctrl-C
+    terminates the workers and propagates ``KeyboardInterrupt``.
+    """
+    configs = list(configs)
+    results: list[Outcome | None] = [None] * len(configs)
+    workers = max(1, min(int(workers), len(configs)))
+    forkable = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+    pooled = [i for i, c in enumerate(configs) if forkable and c.device == "cpu"]
+    for i in sorted(set(range(len(configs))) - set(pooled)):
+        results[i] = check(configs[i], formulation)
+        if on_result is not None:
+            on_result(results[i])
+    if not pooled:
+        return results
+    _WORK.update(configs=configs, formulation=formulation)
+    pool = multiprocessing.get_context("fork").Pool(min(workers, len(pooled)), initializer=_worker_start)
+    try:
+        for index, report in pool.imap_unordered(_check_index, pooled):
+            # the defect table is consulted here, so an outcome is what check() would return
+            results[index] = Outcome(configs[index], report, defects.known(configs[index]))
+            if on_result is not None:
+                on_result(results[index])
+        pool.close()
+    except BaseException:
+        pool.terminate()  # Ctrl-C or a failing callback: no worker outlives the call
+        raise
+    finally:
+        pool.join()
+        _WORK.clear()
+    return results

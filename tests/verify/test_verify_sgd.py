@@ -1,4 +1,8 @@
-"""torch.optim.SGD against derive's ``pytorch_sgd``: every valid flag combination, every impl."""
+"""torch.optim.SGD against derive's ``pytorch_sgd``: every valid flag combination, every impl.
+
+The sweep's configurations are pytest parameters (25 steps here, 200 in the slow suite), so
+``pytest -n auto`` spreads them over cores, as ``python -m verify sweep --workers N`` does.
+"""
 
 import pytest
 
@@ -41,6 +45,8 @@ def test_training_loop_scenario_matches_or_shows_its_known_defect(name):
 
 
 @pytest.mark.slow
-def test_full_cpu_sweep_of_200_steps_passes():
-    failures = [o.report.describe() for o in map(check, sweep_configs()) if not o.report.passed]
-    assert not failures, "\n".join(failures[:10])
+@pytest.mark.parametrize("config", sweep_configs(), ids=_id)
+def test_full_cpu_sweep_of_200_steps_passes(config):
+    """The sweep `python -m verify sweep` runs, one test per configuration: `pytest -n auto` spreads it."""
+    outcome = check(config)
+    assert outcome.report.passed, outcome.report.describe()
