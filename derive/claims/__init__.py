@@ -14,9 +14,11 @@ skipped, with the reason, where torch is absent.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Iterable
 
 import sympy as sp
 
@@ -118,6 +120,140 @@ def claims(ids=None) -> list[Claim]:
     if unknown:
         raise DeriveError(f"unknown claim id {', '.join(unknown)}; `derive claims` lists them all")
     return [REGISTRY[i] for i in ids]
+
+
+# -- judging many: cached verdicts, the misses in parallel -----------------------------------
+def cacheable(c: Claim) -> bool:
+    """Only registered claims are cached (a test's stand-in procedure is always judged)."""
+    return REGISTRY.get(c.id) is c and c.procedure.__module__.startswith("derive.claims.")
+
+
+def _judge_recorded(claim_id: str):
+    """Judge a registered claim, noting the catalogue entries it built (runs in a worker process)."""
+    from derive.claims.dependencies import recording
+
+    with recording() as built:
+        v = judge(REGISTRY[claim_id])
+    return v, frozenset(built)
+
+
+class Judging:
+    """Verdicts of *selected* claims: cache hits at once, misses judged in worker processes.
+
+    :meth:`verdict` blocks until that claim is judged, so a caller can build
+    something else (the appendix's formulations) while the workers run.
+    """
+
+    def __init__(self, selected: Iterable[Claim], *, cache: bool = True, workers: int | None = None,
+                 progress=None):
+        from derive.cache import Store, verdict_key
+
+        self.claims = list(selected)
+        self.store = Store() if cache else None
+        self.progress = progress
+        self.hits = 0
+        self._done: dict[str, Verdict] = {}
+        self._pending: dict[str, object] = {}
+        self._keys: dict[str, str] = {}
+        misses = []
+        for c in self.claims:
+            if self.store is not None and cacheable(c):
+                self._keys[c.id] = verdict_key(c)
+                hit = self.store.load("verdicts", self._keys[c.id], Verdict)
+                if hit is not None and hit.claim_id == c.id:
+                    self._done[c.id] = hit
+                    self.hits += 1
+                    self._advance()
+                    continue
+            misses.append(c)
+        workers = workers or _cores()
+        self._pool = None
+        if len(misses) > 1 and workers > 1 and "fork" in _start_methods() and all(REGISTRY.get(c.id) is c
+                                                                                  for c in misses):
+            import multiprocessing
+
+            # fork: the workers inherit the imported engine and the registry as it is now
+            self._pool = multiprocessing.get_context("fork").Pool(min(workers, len(misses)))
+            for c in sorted(misses, key=lambda c: not c.torch):  # torch's import is the longest wait: start it first
+                self._pending[c.id] = self._pool.apply_async(_judge_recorded, (c.id,),
+                                                             callback=lambda _: self._advance())
+            self._pool.close()
+
+    def _advance(self):
+        if self.progress is not None:
+            self.progress.update(1)
+
+    def _finish(self, c: Claim, v: Verdict, built: frozenset) -> Verdict:
+        from derive.claims.dependencies import closure
+
+        if v.torch_version is not None:  # torch's TorchVersion (a str subclass) would make loading import torch
+            v = replace(v, torch_version=str(v.torch_version))
+        self._done[c.id] = v
+        # a verdict is stored only if every entry it built is one its key names (see dependencies)
+        if c.id in self._keys and built <= set(closure(c.procedure).entries):
+            self.store.save("verdicts", self._keys[c.id], v)
+        return v
+
+    def verdict(self, claim_id: str) -> Verdict:
+        """The verdict of one selected claim, waiting for its worker if it is still being judged."""
+        if claim_id in self._done:
+            return self._done[claim_id]
+        c = next(c for c in self.claims if c.id == claim_id)
+        if claim_id in self._pending:
+            v, built = self._pending.pop(claim_id).get()
+        elif cacheable(c):
+            v, built = _judge_recorded(claim_id)
+            self._advance()
+        else:
+            v, built = judge(c), frozenset()
+            self._advance()
+        return self._finish(c, v, built)
+
+    def pairs(self) -> list[tuple[Claim, Verdict]]:
+        """``(claim, verdict)`` in the order the claims were given, whatever order they finished in."""
+        try:
+            return [(c, self.verdict(c.id)) for c in self.claims]
+        finally:
+            self.close()
+
+    def close(self):
+        if self._pool is not None:
+            if self._pending:
+                self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+_CURRENT: list[Judging] = []
+
+
+def judge_all(selected: Iterable[Claim], *, cache: bool = True, workers: int | None = None,
+              progress=None) -> Judging:
+    """Start judging *selected* (see :class:`Judging`); :func:`verdict` answers from it meanwhile."""
+    judging = Judging(selected, cache=cache, workers=workers, progress=progress)
+    _CURRENT[:] = [judging]
+    return judging
+
+
+def verdict(claim_id: str) -> Verdict:
+    """The verdict of a claim: from the current :func:`judge_all` when it holds that claim, else judged now."""
+    for judging in _CURRENT:
+        if any(c.id == claim_id and REGISTRY.get(claim_id) is c for c in judging.claims):
+            return judging.verdict(claim_id)
+    return judge(claim_id)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods() if sys.platform != "darwin" else []
 
 
 from derive.claims import placement, nesterov, interface, frameworks  # noqa: E402,F401
