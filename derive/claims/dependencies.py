@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import sys
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,8 +113,18 @@ def closure(procedure: Callable) -> Dependencies:
                         tuple(sorted({f.__module__ for f in functions})))
 
 
+def module_path(module: str) -> Path:
+    """The file of a module of this checkout (``derive.claims`` is ``derive/claims/__init__.py``)."""
+    path = ROOT.joinpath(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
 def module_text(module: str) -> str:
-    return Path(sys.modules[module].__file__).read_text(encoding="utf-8")
+    return module_path(module).read_text(encoding="utf-8")
 
 
 def split(text: str, cut: set[str]) -> tuple[dict[str, str], str]:
@@ -131,20 +140,20 @@ def split(text: str, cut: set[str]) -> tuple[dict[str, str], str]:
     return definitions, "".join(keep)
 
 
-def engine_files(torch: bool) -> list[Path]:
+def engine_modules(torch: bool) -> list[str]:
     """The modules every claim may run through, taken whole (verify too for claims that run torch)."""
     followed = claim_modules()
-    files = []
+    modules = []
     for path in sorted((ROOT / "derive").rglob("*.py")):
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        module = module_name(path)
         if module.startswith(NOT_ENGINE) or module in followed:
             continue
-        if module.startswith("derive.catalogue.") and module != "derive.catalogue":
+        if module.startswith("derive.catalogue."):
             continue  # entries and their modules' remainders enter through the closure
-        files.append(path)
+        modules.append(module)
     if torch:
-        files += sorted((ROOT / "verify").rglob("*.py"))
-    return files
+        modules += [module_name(path) for path in sorted((ROOT / "verify").rglob("*.py"))]
+    return modules
 
 
 def source_pieces(procedure: Callable, *, torch: bool, read: Callable[[str], str] = module_text) -> list[tuple[str, str]]:
@@ -162,8 +171,8 @@ def source_pieces(procedure: Callable, *, torch: bool, read: Callable[[str], str
             if mod == module and name in definitions:
                 pieces.append((f"definition {mod}.{name}", definitions[name]))
     pieces.append(("entries", " ".join(deps.entries)))
-    for path in engine_files(torch):
-        pieces.append((f"engine {path.relative_to(ROOT).as_posix()}", path.read_text(encoding="utf-8")))
+    for module in engine_modules(torch):
+        pieces.append((f"engine {module}", read(module)))
     return pieces
 
 
