@@ -137,6 +137,11 @@ def _judge_recorded(claim_id: str):
     return v, frozenset(built)
 
 
+def _judge_batch(claim_ids: tuple[str, ...]) -> dict:
+    """Several claims in one worker: the torch claims share one import of torch."""
+    return {claim_id: _judge_recorded(claim_id) for claim_id in claim_ids}
+
+
 class Judging:
     """Verdicts of *selected* claims: cache hits at once, misses judged in worker processes.
 
@@ -146,8 +151,12 @@ class Judging:
 
     def __init__(self, selected: Iterable[Claim], *, cache: bool = True, workers: int | None = None,
                  progress=None):
-        from derive.cache import Store, verdict_key
+        from functools import lru_cache
 
+        from derive.cache import Store, verdict_key
+        from derive.claims.dependencies import module_text
+
+        read = lru_cache(maxsize=None)(module_text)  # each module is read once for all the keys
         self.claims = list(selected)
         self.store = Store() if cache else None
         self.progress = progress
@@ -158,7 +167,7 @@ class Judging:
         misses = []
         for c in self.claims:
             if self.store is not None and cacheable(c):
-                self._keys[c.id] = verdict_key(c)
+                self._keys[c.id] = verdict_key(c, read=read)
                 hit = self.store.load("verdicts", self._keys[c.id], Verdict)
                 if hit is not None and hit.claim_id == c.id:
                     self._done[c.id] = hit
@@ -173,15 +182,17 @@ class Judging:
             import multiprocessing
 
             # fork: the workers inherit the imported engine and the registry as it is now
-            self._pool = multiprocessing.get_context("fork").Pool(min(workers, len(misses)))
-            for c in sorted(misses, key=lambda c: not c.torch):  # torch's import is the longest wait: start it first
-                self._pending[c.id] = self._pool.apply_async(_judge_recorded, (c.id,),
-                                                             callback=lambda _: self._advance())
+            torch_ids = tuple(c.id for c in misses if c.torch)
+            batches = ([torch_ids] if torch_ids else []) + [(c.id,) for c in misses if not c.torch]
+            self._pool = multiprocessing.get_context("fork").Pool(min(workers, len(batches)))
+            for batch in batches:  # the torch batch first: it is the longest
+                result = self._pool.apply_async(_judge_batch, (batch,), callback=lambda r: self._advance(len(r)))
+                self._pending.update(dict.fromkeys(batch, result))
             self._pool.close()
 
-    def _advance(self):
+    def _advance(self, n: int = 1):
         if self.progress is not None:
-            self.progress.update(1)
+            self.progress.update(n)
 
     def _finish(self, c: Claim, v: Verdict, built: frozenset) -> Verdict:
         from derive.claims.dependencies import closure
@@ -200,7 +211,7 @@ class Judging:
             return self._done[claim_id]
         c = next(c for c in self.claims if c.id == claim_id)
         if claim_id in self._pending:
-            v, built = self._pending.pop(claim_id).get()
+            v, built = self._pending.pop(claim_id).get()[claim_id]
         elif cacheable(c):
             v, built = _judge_recorded(claim_id)
             self._advance()

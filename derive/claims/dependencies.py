@@ -28,6 +28,7 @@ import inspect
 import types
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -127,6 +128,11 @@ def module_text(module: str) -> str:
     return module_path(module).read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=256)
+def _split(text: str, cut: frozenset[str]) -> tuple[dict[str, str], str]:
+    return split(text, cut)
+
+
 def split(text: str, cut: set[str]) -> tuple[dict[str, str], str]:
     """``({name: definition text}, remainder)``: top-level definitions named in *cut*, and the rest."""
     lines = text.splitlines(keepends=True)
@@ -140,7 +146,8 @@ def split(text: str, cut: set[str]) -> tuple[dict[str, str], str]:
     return definitions, "".join(keep)
 
 
-def engine_modules(torch: bool) -> list[str]:
+@lru_cache(maxsize=2)
+def engine_modules(torch: bool) -> tuple[str, ...]:
     """The modules every claim may run through, taken whole (verify too for claims that run torch)."""
     followed = claim_modules()
     modules = []
@@ -153,7 +160,7 @@ def engine_modules(torch: bool) -> list[str]:
         modules.append(module)
     if torch:
         modules += [module_name(path) for path in sorted((ROOT / "verify").rglob("*.py"))]
-    return modules
+    return tuple(modules)
 
 
 def source_pieces(procedure: Callable, *, torch: bool, read: Callable[[str], str] = module_text) -> list[tuple[str, str]]:
@@ -165,7 +172,7 @@ def source_pieces(procedure: Callable, *, torch: bool, read: Callable[[str], str
     defined = registered().values()
     pieces = []
     for module in deps.modules:
-        definitions, remainder = split(read(module), {f.__name__ for f in defined if f.__module__ == module})
+        definitions, remainder = _split(read(module), frozenset(f.__name__ for f in defined if f.__module__ == module))
         pieces.append((f"remainder of {module}", remainder))
         for mod, name in deps.definitions:
             if mod == module and name in definitions:
