@@ -18,13 +18,14 @@ class Silent:
         pass
 
 
-def bar(total: int, description: str, *, quiet: bool = False):
+def bar(total: int, description: str, *, quiet: bool = False, unit: str = "claim"):
     """A tqdm bar on stderr when stderr is a terminal and not *quiet*; else :class:`Silent`."""
     if quiet or not sys.stderr.isatty():
         return Silent()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=description, file=sys.stderr, leave=False, unit="step", dynamic_ncols=True)
+    tqdm.monitor_interval = 0  # no monitor thread: claims are judged in forked workers (see derive.claims)
+    return tqdm(total=total, desc=description, file=sys.stderr, leave=False, unit=unit, dynamic_ncols=True)
 
 
 def add_arguments(parser) -> None:

@@ -177,8 +177,7 @@ class Judging:
             misses.append(c)
         workers = workers or _cores()
         self._pool = None
-        if len(misses) > 1 and workers > 1 and "fork" in _start_methods() and all(REGISTRY.get(c.id) is c
-                                                                                  for c in misses):
+        if len(misses) > 1 and workers > 1 and _can_fork() and all(REGISTRY.get(c.id) is c for c in misses):
             import multiprocessing
 
             # fork: the workers inherit the imported engine and the registry as it is now
@@ -229,8 +228,9 @@ class Judging:
 
     def close(self):
         if self._pool is not None:
-            if self._pending:
+            if self._pending:  # stopped early (an error, ^C): what was not collected is judged here if asked
                 self._pool.terminate()
+                self._pending.clear()
             self._pool.join()
             self._pool = None
 
@@ -261,10 +261,13 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _start_methods() -> list[str]:
+def _can_fork() -> bool:
+    """Fork is cheap (the workers inherit the imported engine) and safe only while this process has one thread."""
     import multiprocessing
+    import threading
 
-    return multiprocessing.get_all_start_methods() if sys.platform != "darwin" else []
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
 
 
 from derive.claims import placement, nesterov, interface, frameworks  # noqa: E402,F401

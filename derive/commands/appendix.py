@@ -39,7 +39,8 @@ def run(args) -> int:
 
     options = options_from(args)
     _, claim_ids = select(options)  # an unknown --only id fails here, before any work
-    bar = progress.bar(len(claim_ids or ()) + 1, "judging claims, building the appendix", quiet=args.quiet)
+    bar = progress.bar(len(claim_ids or ()) + 1, "judging claims, building the appendix", quiet=args.quiet,
+                       unit="task")
     judging = None
     try:
         if claim_ids:

@@ -99,7 +99,8 @@ def run(args) -> int:
         return _files_written(written, args)
     out = Path(args.out)
     selected = claims()
-    bar = progress.bar(len(selected) + 2, "judging claims, building the appendix", quiet=args.quiet)
+    bar = progress.bar(len(selected) + 2, "judging claims, building the appendix", quiet=args.quiet,
+                       unit="task")
     judging = judge_all(selected, cache=not args.no_cache, progress=bar)
     try:
         files = appendix_files(Options(check_up_to=0), pdf=not args.no_pdf,
