@@ -134,6 +134,8 @@ def _judge_recorded(claim_id: str):
 
     with recording() as built:
         v = judge(REGISTRY[claim_id])
+    if v.torch_version is not None:  # torch's TorchVersion, a str subclass: unpickling it would import torch
+        v = replace(v, torch_version=str(v.torch_version))
     return v, frozenset(built)
 
 
@@ -196,8 +198,6 @@ class Judging:
     def _finish(self, c: Claim, v: Verdict, built: frozenset) -> Verdict:
         from derive.claims.dependencies import closure
 
-        if v.torch_version is not None:  # torch's TorchVersion (a str subclass) would make loading import torch
-            v = replace(v, torch_version=str(v.torch_version))
         self._done[c.id] = v
         # a verdict is stored only if every entry it built is one its key names (see dependencies)
         if c.id in self._keys and built <= set(closure(c.procedure).entries):
