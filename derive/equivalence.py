@@ -82,16 +82,18 @@ def _initial(f: Formulation, params0: sp.Expr) -> sp.Matrix:
 
 @lru_cache(maxsize=256)  # the same pair is solved at several horizons and by several claims
 def reachable(f: Formulation, steps: int, params0: sp.Expr) -> tuple[sp.ImmutableMatrix, ...]:
-    """``M_k``: x_k = M_k z with z = (theta_0, g_1..g_k); the states step k+1 can start from."""
+    """``M_k``: x_k = M_k z with z = (theta_0, g_1..g_k); the states step k+1 can start from.
+
+    By the recursion ``M_k = [A_k M_{k-1} | B_k]`` (entries expanded), which is the
+    Jacobian of the expanded ``x_k`` without expanding in the gradients first.
+    """
     system = linear_system(f)
-    x = _initial(f, params0)
-    out = []
-    for k in range(0, steps + 1):
-        if k:
-            A, B, _ = system.at(k)
-            x = (A * x + B * g[k]).applyfunc(sp.expand)
-        inputs = [params0] + [g[j] for j in range(1, k + 1)]
-        out.append(sp.ImmutableMatrix(x.jacobian(inputs)))
+    M = _initial(f, params0).jacobian([params0]).applyfunc(sp.expand)
+    out = [sp.ImmutableMatrix(M)]
+    for k in range(1, steps + 1):
+        A, B, _ = system.at(k)
+        M = (A * M).row_join(B).applyfunc(sp.expand)
+        out.append(sp.ImmutableMatrix(M))
     return tuple(out)
 
 
