@@ -195,3 +195,16 @@ def test_every_claim_judged_in_parallel_is_stored_and_equals_its_serial_judgemen
     for c, v in pairs:
         if not c.torch:
             assert replace(judge(c), seconds=0) == replace(v, seconds=0), c.id
+
+
+def test_no_claims_module_imports_what_the_keys_leave_out():
+    """The keys omit the renderers and the commands: no claim may run through them (the cache only stores)."""
+    import ast
+
+    left_out = tuple(m for m in dependencies.NOT_ENGINE if m != "derive.cache")
+    for path in sorted((ROOT / "derive" / "claims").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert not name.startswith(left_out), f"{path.name} imports {name}"
