@@ -12,6 +12,13 @@ other users does not inflate much), the best of ``--repeat`` runs.  The load
 average is printed before and after: on a shared machine wall time is only
 meaningful beside it.  Targets (2 cores): cold report <= 15 s, warm <= 5 s,
 cold claims <= 10 s.  ``--per-claim`` adds each claim's judging time, in process.
+
+Last measured (2 cores shared with five other engineers' jobs, load average 5-10,
+so wall time is 1-4x CPU time; baseline = main at 924872d), wall / CPU seconds:
+
+    command                      this cold     this warm    main (no cache)
+    derive claims                20.8 / 16.0    1.1 / 1.1   28.6 / 27.3
+    derive report --out OUT      19.0 / 18.7    1.5 / 1.4   44.7 / 38.3
 """
 
 from __future__ import annotations
