@@ -27,6 +27,7 @@ in :math:`t` and the conditions are re-proved at :math:`t` and :math:`t-1`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sympy as sp
 
@@ -80,18 +81,21 @@ def _initial(f: Formulation, params0: sp.Expr) -> sp.Matrix:
     return sp.Matrix([x0[s] for s in f.state])
 
 
-def reachable(f: Formulation, steps: int, params0: sp.Expr) -> list[sp.Matrix]:
-    """``M_k``: x_k = M_k z with z = (theta_0, g_1..g_k); the states step k+1 can start from."""
+@lru_cache(maxsize=256)  # the same pair is solved at several horizons and by several claims
+def reachable(f: Formulation, steps: int, params0: sp.Expr) -> tuple[sp.ImmutableMatrix, ...]:
+    """``M_k``: x_k = M_k z with z = (theta_0, g_1..g_k); the states step k+1 can start from.
+
+    By the recursion ``M_k = [A_k M_{k-1} | B_k]`` (entries expanded), which is the
+    Jacobian of the expanded ``x_k`` without expanding in the gradients first.
+    """
     system = linear_system(f)
-    x = _initial(f, params0)
-    out = []
-    for k in range(0, steps + 1):
-        if k:
-            A, B, _ = system.at(k)
-            x = (A * x + B * g[k]).applyfunc(sp.expand)
-        inputs = [params0] + [g[j] for j in range(1, k + 1)]
-        out.append(x.jacobian(inputs))
-    return out
+    M = _initial(f, params0).jacobian([params0]).applyfunc(sp.expand)
+    out = [sp.ImmutableMatrix(M)]
+    for k in range(1, steps + 1):
+        A, B, _ = system.at(k)
+        M = (A * M).row_join(B).applyfunc(sp.expand)
+        out.append(sp.ImmutableMatrix(M))
+    return tuple(out)
 
 
 def _unknowns(n: int, steps: int) -> list[sp.Matrix]:
@@ -160,7 +164,8 @@ def eliminate(eqs, unknowns) -> tuple[dict, list[tuple[str, sp.Expr]]]:
                 continue
             u, a = choice
             value = sp.cancel(-sp.expand(num - a * u) / a)
-            sol = {k: sp.cancel(v.xreplace({u: value})) for k, v in sol.items()}
+            # only entries that contain u change; the others are already cancelled
+            sol = {k: sp.cancel(v.xreplace({u: value})) if v.has(u) else v for k, v in sol.items()}
             sol[u] = value
         if deferred and len(deferred) == len(pending):
             residuals.extend(deferred)

@@ -87,9 +87,9 @@ class TransitionKernel:
         for r in range(n):
             for c in range(n):
                 rhs = sum((A[r, m] * Phi[T, k, m, c] for m in range(n)), sp.S.Zero)
-                rows.append((f"kernel recursion, entry ({r},{c})", sp.Eq(Phi[T + 1, k, r, c], rhs)))
+                rows.append((f"kernel recursion, entry ({r},{c})", sp.Eq(Phi[T + 1, k, r, c], rhs, evaluate=False)))
                 rows.append((f"kernel at equal steps, entry ({r},{c})",
-                             sp.Eq(Phi[k, k, r, c], sp.S.One if r == c else sp.S.Zero)))
+                             sp.Eq(Phi[k, k, r, c], sp.S.One if r == c else sp.S.Zero, evaluate=False)))
         return tuple(rows)
 
 
@@ -246,8 +246,8 @@ def _kernel_rows(kernel: TransitionKernel) -> tuple[list, list]:
             residual = linear_normal_form(peeled - stepped[r, c])
             diagonal = linear_normal_form(equal[r, c] - (1 if r == c else 0))
             rows += [
-                (f"kernel entry ({r},{c})", sp.Eq(Phi[T, k, r, c], kernel.entries[r, c])),
-                (f"kernel entry ({r},{c}) at T+1, last factor peeled", sp.Eq(Phi[T + 1, k, r, c], peeled)),
+                (f"kernel entry ({r},{c})", sp.Eq(Phi[T, k, r, c], kernel.entries[r, c], evaluate=False)),
+                (f"kernel entry ({r},{c}) at T+1, last factor peeled", sp.Eq(Phi[T + 1, k, r, c], peeled, evaluate=False)),
                 (f"kernel step ({r},{c}): Phi(T+1,k) - A_(T+1) Phi(T,k), by sum linearity", residual),
                 (f"kernel at equal steps ({r},{c}): Phi(k,k) - I", diagonal),
             ]
@@ -289,13 +289,13 @@ def prove(scf: SymbolicClosedForm) -> Proof:
             peeled = _apply_recursion(peeled, A_next)
         residual = linear_normal_form(peeled - one_step[r])
         rows += [
-            (f"closed form of {s}", sp.Eq(s[T], scf.state[s])),
+            (f"closed form of {s}", sp.Eq(s[T], scf.state[s], evaluate=False)),
             (f"base case: {s}[1] - (A_1 x_0 + B_1 g_1)", base),
-            (f"{s}[T+1] from the closed form", sp.Eq(s[T + 1], upper)),
+            (f"{s}[T+1] from the closed form", sp.Eq(s[T + 1], upper, evaluate=False)),
             (f"{s}[T+1], last terms peeled" + ("" if scf.kernel.explicit else ", kernel recursion applied"),
-             sp.Eq(s[T + 1], peeled)),
+             sp.Eq(s[T + 1], peeled, evaluate=False)),
             (f"one step applied to the closed form: A_(T+1) x_T + B_(T+1) g_(T+1), row {s}",
-             sp.Eq(s[T + 1], one_step[r])),
+             sp.Eq(s[T + 1], one_step[r], evaluate=False)),
             (f"induction step for {s}: difference by sum linearity", residual),
         ]
         obligations += [(f"base case for {s}", base), (f"induction step for {s}", residual)]

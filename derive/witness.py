@@ -4,6 +4,8 @@ A refutation is never only a residual: :func:`witness` runs both programs
 (:meth:`~derive.formulation.Formulation.step`, nothing retyped) on
 :math:`f(\\theta) = h\\theta^2/2 - q\\theta` with small rational hyperparameters and
 reports the first step at which the claimed relation is not zero, with both values.
+Every input is a SymPy Rational, so each value is an exact Rational as computed:
+no ``nsimplify`` (a float search) is needed to recover it.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def exact_trajectory(f: Formulation, steps: int, *, values: dict | None = None,
     for k in range(1, steps + 1):
         point = f.gradient_point(state, k).xreplace(num)
         new = f.step(state, obj["h"] * point - obj["q"], k)
-        state = {s: sp.nsimplify(new[s].xreplace(num)) for s in f.state}
+        state = {s: new[s].xreplace(num) for s in f.state}  # exact rationals in, exact rationals out
         states.append(dict(state))
     return states
 
@@ -70,11 +72,10 @@ def witness(F, G, relation, *, steps=5, values=None, objective=None) -> dict | N
         known[TARGET[k]] = ys[k][G.params]
         rel = relation.subs(t, k)
         rel = rel.xreplace(known).xreplace(hyper_values(F, steps, values)).xreplace(hyper_values(G, steps, values))
-        rel = sp.nsimplify(rel)
         if rel.free_symbols:
             continue
         if rel != 0:
-            claimed = sp.nsimplify(ys[k][G.params] - rel)
+            claimed = ys[k][G.params] - rel
             hv = {**hyper_values(F, k, values), **hyper_values(G, k, values)}
             return {
                 "source": F.name,

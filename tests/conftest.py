@@ -36,3 +36,17 @@ def pytest_collection_modifyitems(config, items):
         for marker, reason in reasons.items():
             if reason and marker in item.keywords:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _verdict_cache_of_this_run(tmp_path_factory):
+    """Commands run by the tests cache verdicts in a directory of this run, never in the user's cache."""
+    import os
+
+    previous = os.environ.get("SGD_DERIVE_CACHE")
+    os.environ["SGD_DERIVE_CACHE"] = str(tmp_path_factory.mktemp("sgd-derive-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SGD_DERIVE_CACHE", None)
+    else:
+        os.environ["SGD_DERIVE_CACHE"] = previous

@@ -14,9 +14,11 @@ skipped, with the reason, where torch is absent.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Iterable
 
 import sympy as sp
 
@@ -122,6 +124,154 @@ def claims(ids=None) -> list[Claim]:
     if unknown:
         raise DeriveError(f"unknown claim id {', '.join(unknown)}; `derive claims` lists them all")
     return [REGISTRY[i] for i in ids]
+
+
+# -- judging many: cached verdicts, the misses in parallel -----------------------------------
+def cacheable(c: Claim) -> bool:
+    """Only registered claims are cached (a test's stand-in procedure is always judged)."""
+    return REGISTRY.get(c.id) is c and c.procedure.__module__.startswith("derive.claims.")
+
+
+def _judge_recorded(claim_id: str):
+    """Judge a registered claim, noting the catalogue entries it built (runs in a worker process)."""
+    from derive.claims.dependencies import recording
+
+    with recording() as built:
+        v = judge(REGISTRY[claim_id])
+    if v.torch_version is not None:  # torch's TorchVersion, a str subclass: unpickling it would import torch
+        v = replace(v, torch_version=str(v.torch_version))
+    return v, frozenset(built)
+
+
+def _judge_batch(claim_ids: tuple[str, ...]) -> dict:
+    """Several claims in one worker: the torch claims share one import of torch."""
+    return {claim_id: _judge_recorded(claim_id) for claim_id in claim_ids}
+
+
+class Judging:
+    """Verdicts of *selected* claims: cache hits at once, misses judged in worker processes.
+
+    :meth:`verdict` blocks until that claim is judged, so a caller can build
+    something else (the appendix's formulations) while the workers run.
+    """
+
+    def __init__(self, selected: Iterable[Claim], *, cache: bool = True, workers: int | None = None,
+                 progress=None):
+        from functools import lru_cache
+
+        from derive.cache import Store, verdict_key
+        from derive.claims.dependencies import module_text
+
+        read = lru_cache(maxsize=None)(module_text)  # each module is read once for all the keys
+        self.claims = list(selected)
+        self.store = Store() if cache else None
+        self.progress = progress
+        self.hits = 0
+        self._done: dict[str, Verdict] = {}
+        self._pending: dict[str, object] = {}
+        self._keys: dict[str, str] = {}
+        misses = []
+        for c in self.claims:
+            if self.store is not None and cacheable(c):
+                self._keys[c.id] = verdict_key(c, read=read)
+                hit = self.store.load("verdicts", self._keys[c.id], Verdict)
+                if hit is not None and hit.claim_id == c.id:
+                    self._done[c.id] = hit
+                    self.hits += 1
+                    self._advance()
+                    continue
+            misses.append(c)
+        workers = workers or _cores()
+        self._pool = None
+        if len(misses) > 1 and workers > 1 and _can_fork() and all(REGISTRY.get(c.id) is c for c in misses):
+            import multiprocessing
+
+            # fork: the workers inherit the imported engine and the registry as it is now
+            torch_ids = tuple(c.id for c in misses if c.torch)
+            batches = ([torch_ids] if torch_ids else []) + [(c.id,) for c in misses if not c.torch]
+            self._pool = multiprocessing.get_context("fork").Pool(min(workers, len(batches)))
+            for batch in batches:  # the torch batch first: it is the longest
+                result = self._pool.apply_async(_judge_batch, (batch,), callback=lambda r: self._advance(len(r)))
+                self._pending.update(dict.fromkeys(batch, result))
+            self._pool.close()
+
+    def _advance(self, n: int = 1):
+        if self.progress is not None:
+            self.progress.update(n)
+
+    def _finish(self, c: Claim, v: Verdict, built: frozenset) -> Verdict:
+        from derive.claims.dependencies import closure
+
+        self._done[c.id] = v
+        # a verdict is stored only if every entry it built is one its key names (see dependencies)
+        if c.id in self._keys and built <= set(closure(c.procedure).entries):
+            self.store.save("verdicts", self._keys[c.id], v)
+        return v
+
+    def verdict(self, claim_id: str) -> Verdict:
+        """The verdict of one selected claim, waiting for its worker if it is still being judged."""
+        if claim_id in self._done:
+            return self._done[claim_id]
+        c = next(c for c in self.claims if c.id == claim_id)
+        if claim_id in self._pending:
+            v, built = self._pending.pop(claim_id).get()[claim_id]
+        elif cacheable(c):
+            v, built = _judge_recorded(claim_id)
+            self._advance()
+        else:
+            v, built = judge(c), frozenset()
+            self._advance()
+        return self._finish(c, v, built)
+
+    def pairs(self) -> list[tuple[Claim, Verdict]]:
+        """``(claim, verdict)`` in the order the claims were given, whatever order they finished in."""
+        try:
+            return [(c, self.verdict(c.id)) for c in self.claims]
+        finally:
+            self.close()
+
+    def close(self):
+        if self._pool is not None:
+            if self._pending:  # stopped early (an error, ^C): what was not collected is judged here if asked
+                self._pool.terminate()
+                self._pending.clear()
+            self._pool.join()
+            self._pool = None
+
+
+_CURRENT: list[Judging] = []
+
+
+def judge_all(selected: Iterable[Claim], *, cache: bool = True, workers: int | None = None,
+              progress=None) -> Judging:
+    """Start judging *selected* (see :class:`Judging`); :func:`verdict` answers from it meanwhile."""
+    judging = Judging(selected, cache=cache, workers=workers, progress=progress)
+    _CURRENT[:] = [judging]
+    return judging
+
+
+def verdict(claim_id: str) -> Verdict:
+    """The verdict of a claim: from the current :func:`judge_all` when it holds that claim, else judged now."""
+    for judging in _CURRENT:
+        if any(c.id == claim_id and REGISTRY.get(claim_id) is c for c in judging.claims):
+            return judging.verdict(claim_id)
+    return judge(claim_id)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    """Fork is cheap (the workers inherit the imported engine) and safe only while this process has one thread."""
+    import multiprocessing
+    import threading
+
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
 
 
 from derive.claims import placement, nesterov, interface, frameworks  # noqa: E402,F401

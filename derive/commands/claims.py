@@ -1,5 +1,8 @@
 """Judge every claim of the sources: id | verdict | one line of evidence.
 
+Claims are judged in worker processes (one per core) and their verdicts cached
+on disk under a key naming every source they depend on (``--no-cache`` to
+bypass; see the README's section on the cache).  Output order is the registry's.
 Exits 1 when a verdict differs from the recorded one (the regression test a new
 torch or SymPy release must pass); an unknown id is a one-line error (exit 2).
 """
@@ -7,6 +10,9 @@ torch or SymPy release must pass); an unknown id is a one-line error (exit 2).
 from __future__ import annotations
 
 import json
+import sys
+
+from derive import progress
 
 NAME = "claims"
 HELP = "judge the claims registry (exit 1 when a verdict differs from the recorded one)"
@@ -15,13 +21,18 @@ HELP = "judge the claims registry (exit 1 when a verdict differs from the record
 def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     parser.add_argument("--only", nargs="+", metavar="ID", help="judge only these claim ids")
+    progress.add_arguments(parser)
 
 
 def run(args) -> int:
-    from derive.claims import agrees, claims, judge
+    from derive.claims import agrees, claims, judge_all
 
     selected = claims(args.only)
-    judged = [(c, judge(c)) for c in selected]
+    bar = progress.bar(len(selected), "judging claims", quiet=args.quiet)
+    try:
+        judged = judge_all(selected, cache=not args.no_cache, progress=bar).pairs()
+    finally:
+        bar.close()
     differing = [c.id for c, v in judged if not agrees(c, v)]
     if args.json:
         print(json.dumps([{
@@ -36,8 +47,6 @@ def run(args) -> int:
             mark = "" if agrees(c, v) else f"  [recorded: {c.expected}]"
             print(f"{c.id:<{width}} | {v.verdict:<23} | {v.evidence}{mark}")
     if differing:
-        import sys
-
         print(f"derive: {len(differing)} verdict(s) differ from the recorded ones: {', '.join(differing)}",
               file=sys.stderr)
         return 1

@@ -20,10 +20,10 @@ from derive.render.document import Paragraph, Section, Table, math, text
 
 @lru_cache(maxsize=None)
 def verdict(claim_id: str):
-    """The claim's verdict, judged once per process (the renderers share it)."""
-    from derive.claims import judge
+    """The claim's verdict, judged once per process (the renderers share it; a command's parallel run answers first)."""
+    from derive.claims import verdict as judged
 
-    return judge(claim_id)
+    return judged(claim_id)
 
 
 def _value(value) -> tuple:

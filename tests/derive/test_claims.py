@@ -92,3 +92,52 @@ def test_false_variant_a2_with_lr_times_rho_is_refuted_and_rho_is_proved():
 
 def test_false_variant_d1_first_step_damped_is_refuted():
     assert not equivalence(get("pytorch_sgd", weight_decay=0), get("mlx_sgd", weight_decay=0), same_params=True)
+
+
+def _stderr_on_a_terminal(argv: list[str]) -> tuple[int, bytes]:
+    """Run ``derive`` with stderr on a pseudo-terminal (100 columns); its exit status and what it drew there."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import threading
+    from pathlib import Path
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    drawn = bytearray()
+
+    def read():
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            drawn.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "derive", *argv], cwd=root, stdout=subprocess.DEVNULL,
+                          stderr=slave, env=dict(os.environ, PYTHONPATH=str(root)))
+    os.close(slave)
+    reader.join(5)
+    os.close(master)
+    return done.returncode, bytes(drawn)
+
+
+def test_claims_draws_a_progress_bar_on_a_terminal_and_none_under_quiet():
+    status, drawn = _stderr_on_a_terminal(["claims", "--no-cache", "--only", "B1", "B3"])
+    assert status == 0 and b"judging claims" in drawn and b"0/2" in drawn  # drawn, then cleared
+    status, drawn = _stderr_on_a_terminal(["claims", "--no-cache", "--quiet", "--only", "B1", "B3"])
+    assert status == 0 and drawn == b""
+
+
+def test_claims_prints_no_bar_when_stderr_is_not_a_terminal(capfd):
+    assert main(["claims", "--no-cache", "--only", "B1"]) == 0
+    assert capfd.readouterr().err == ""
