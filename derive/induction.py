@@ -378,7 +378,7 @@ def symbolic_closed_form(f: Formulation, *, symbolic_init: bool = False, check_u
     Raises :class:`~derive.errors.DeriveError` if the proof or the check fails
     (a bug in derive, never an expected outcome).
     """
-    check_up_to = arguments.integer(check_up_to, "check_up_to", "symbolic_closed_form", minimum=1)
+    check_up_to = arguments.integer(check_up_to, "check_up_to", "symbolic_closed_form", minimum=0)  # 0: proof only
     scf = _build(arguments.formulation(f, "f", "symbolic_closed_form"), symbolic_init)
     proof = prove(scf)
     if not proof.holds:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import inspect
 import types
+import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -192,6 +193,7 @@ def recording():
     original = dict(CATALOGUE)
 
     def noting(name, factory):
+        @functools.wraps(factory)  # keeps the signature: `get` reads the accepted options from it
         def factory_noted(*args, **kwargs):
             built.add(name)
             return factory(*args, **kwargs)
