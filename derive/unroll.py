@@ -133,7 +133,7 @@ class ClosedForm:
         return {s: total[r] for r, s in enumerate(self.formulation.state)}
 
 
-def _check_steps(steps) -> int:
+def check_steps(steps) -> int:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise DeriveError(f"the horizon must be a non-negative integer, got steps={steps!r}")
     return int(steps)
@@ -155,7 +155,7 @@ def closed_form(f: Formulation, steps: int, *, objective: Quadratic | None = Non
     ``symbolic_init=True`` keeps every initial value a symbol (``v[0]`` too).
     *progress*, if given, is called with ``1`` after each step (a progress bar's ``update``).
     """
-    T = _check_steps(steps)
+    T = check_steps(steps)
     system = linear_system(f)
     n = system.size
     x0 = f.initial_state(symbolic=symbolic_init)
@@ -163,7 +163,7 @@ def closed_form(f: Formulation, steps: int, *, objective: Quadratic | None = Non
     P = [[sp.S.One if r == c else sp.S.Zero for c in range(n)] for r in range(n)]  # Phi(T, k)
     coefficients: list[dict] = [dict() for _ in range(n)]
     slots = [[sp.Dummy(f"P{r}{c}") for c in range(n)] for r in range(n)]
-    regular, first = _step_templates(system, objective, slots, t), _step_templates(system, objective, slots, 1)
+    regular, first = step_templates(system, objective, slots, t), step_templates(system, objective, slots, 1)
     atoms: dict = {}  # (base, step) -> base[step], built once: an Indexed costs more than a lookup
 
     def add(r: int, key: sp.Expr, value: sp.Expr) -> None:
@@ -205,7 +205,7 @@ def closed_form(f: Formulation, steps: int, *, objective: Quadratic | None = Non
     return ClosedForm(f, T, coeffs, definitions, objective)
 
 
-def _step_templates(system: LinearSystem, objective: Quadratic | None, slots, step):
+def step_templates(system: LinearSystem, objective: Quadratic | None, slots, step):
     """``Phi B_step``, ``Phi A_step`` and the input ``u_step`` with ``Phi`` the matrix of *slots*."""
     A, B, u = _factors(system, step, objective)
     u = sp.sympify(u)
@@ -231,7 +231,7 @@ def iterate(f: Formulation, steps: int, *, expand: bool = False, symbolic_init: 
     ``expand=True`` expands after every step: the naive approach the benchmark
     measures the closed form against.
     """
-    T = _check_steps(steps)
+    T = check_steps(steps)
     state = f.initial_state(symbolic=symbolic_init)
     for k in range(1, T + 1):
         grad = g[k] if objective is None else objective.gradient(f.gradient_point(state, k))
@@ -244,7 +244,7 @@ def gradient_points(f: Formulation, steps: int, **options) -> list[sp.Expr]:
     """``y_{k-1}``, the point where ``g[k]`` is evaluated, for ``k = 1..steps`` (expanded)."""
     system = linear_system(f)
     points = []
-    for k in range(1, _check_steps(steps) + 1):
+    for k in range(1, check_steps(steps) + 1):
         cf = closed_form(f, k - 1, **options)
         state = sp.Matrix([cf.expression(s) for s in f.state])
         points.append(sp.expand((system.at(k)[2] * state)[0]))

@@ -36,7 +36,8 @@ a name here, not a keyword)::
     power  := atom ("**" unary)?
     atom   := INTEGER | NAME | NAME "[" expr ("," expr)* "]" | "(" expr ")"
 
-with "/" exact division.  Symbolic::
+with "/" exact division, INTEGER a run of digits and NAME letters, digits, "_"
+and "'" (``theta'``).  Symbolic::
 
     {"formulation": NAME, "options": {...}, "steps": "T", "symbolic": true,
      "first_step_split": bool,
@@ -51,6 +52,7 @@ where EXPRESSION is a SymPy string (``Sum(..., (k, 1, T))``, ``Product(...)``).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import inspect
 import json
@@ -86,6 +88,7 @@ def _steps(text: str | None, *, symbolic: bool) -> int:
 
 
 def add_arguments(parser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the schema's layout in --help
     parser.add_argument("name", help="catalogue name (see `derive list`)")
     parser.add_argument("--steps", "-T", default=None,
                         help="the horizon T (a non-negative integer); with --symbolic, the "
@@ -160,19 +163,23 @@ def run(args) -> int:
     f = _build(args.name, options)
     if args.symbolic:
         return _symbolic(f, options, steps, args.format)
-    with progress(steps, f"unroll {f.name}", quiet=args.quiet) as bar:
-        cf = closed_form(f, steps, progress=bar.update if bar else None)
+    if args.expand or args.format == "latex":
+        with progress(steps, f"unroll {f.name}", quiet=args.quiet) as bar:
+            cf = closed_form(f, steps, progress=bar.update if bar else None)
     if args.expand:
         expansion.refuse_if_too_large(cf, limit)
         with progress(steps, "expand", quiet=args.quiet) as bar:
             coefficients = expansion.expanded(cf, limit_bytes=limit, tick=bar.update if bar else None)
         text = _expanded(cf, coefficients, options, args.format)
-    elif args.format == "json":
-        with progress(len(cf.definitions), "print", quiet=args.quiet) as bar:
-            text = json.dumps(factored.factored_json(cf, options, tick=bar.update if bar else None), indent=2)
+    elif args.format == "latex":
+        text = "\n".join(factored.factored_latex(cf))
     else:
-        lines = factored.factored_latex(cf) if args.format == "latex" else factored.factored_text(cf)
-        text = "\n".join(lines)
+        with progress(steps, f"unroll {f.name}", quiet=args.quiet) as bar:
+            tick = bar.update if bar else None
+            if args.format == "json":
+                text = json.dumps(factored.factored_json(f, steps, options, progress=tick), indent=2)
+            else:
+                text = "\n".join(factored.factored_text(f, steps, progress=tick))
     sys.stdout.write(text + "\n")
     return 0
 
@@ -185,7 +192,9 @@ def _expanded(cf, coefficients: dict, options: dict, fmt: str) -> str:
                           for x in factored.ordered_inputs(coeffs)} for s, coeffs in coefficients.items()}
         return json.dumps({"version": factored.SCHEMA_VERSION, "formulation": cf.formulation.name,
                            "options": {k: str(v) for k, v in options.items()}, "steps": T,
-                           "expanded": True, "free": factored.free_names(cf), "definitions": [],
+                           "expanded": True,
+                           "free": factored.free_names(cf.formulation, [x for c in state.values() for x in c]),
+                           "definitions": [],
                            "state": state}, indent=2)
     lines = []
     for s, coeffs in coefficients.items():

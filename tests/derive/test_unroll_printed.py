@@ -299,3 +299,21 @@ def test_expression_text_reads_back_to_the_same_value(expr):
     back = Evaluator(lambda n, i: env[n] if not i else Fraction(i[0] + 2, i[1] + 5), Fraction)(text)
     exact = value.subs({sp.Symbol("x"): sp.Rational(3, 7), sp.Symbol("z"): sp.Rational(-5, 2), y[3, 1]: sp.Rational(5, 6), y[2, 1]: sp.Rational(4, 6)})
     assert back == Fraction(int(sp.numer(exact)), int(sp.denom(exact))), text
+
+
+@pytest.mark.parametrize("name", ["pytorch_sgd", "sutskever_momentum", "caffe_sgd"])
+def test_factored_text_lines_evaluate_to_the_iteration(name, capsys):
+    f, T = get(name), 5
+    assert main(["unroll", name, "-T", str(T)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("#")]
+    free = sympy_free(f)
+    defined: dict = {}
+    ev = Evaluator(lambda n, i: defined.get((n, i)) if (n, i) in defined else free(n, i), sp.Integer)
+    direct = iterate(f, T)
+    for line in lines:
+        left, right = line.split(" = ")
+        key = Evaluator(lambda n, i: (n, i), sp.Integer)(left)
+        defined[key] = ev(right)
+    for s in f.state:
+        got, want = polynomials(defined[(str(s.label), (T,))], direct[s])
+        assert got == want, s
