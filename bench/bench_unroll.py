@@ -8,8 +8,9 @@ start-up" subtracts the fastest of three ``python -c "import derive.cli; ..."``
 runs, which import everything the command imports.  Three tables:
 
 1. **Targets**: ``python -m derive unroll pytorch_sgd --steps T --format json``
-   (the factored form): seconds beyond start-up and output MB per T, the fitted
-   exponents of time and size in T (least squares on log-log over T >= 256),
+   (the factored form): seconds beyond start-up (fastest of three runs) and
+   output MB per T, the fitted exponents of time and size in T (least squares on
+   log-log over T >= 1024, past the fixed costs),
    and the targets (T = 256: <= 2 s, <= 20 MB; T = 4096: <= 60 s).  With
    ``--baseline DIR`` the same command also runs from another checkout (the
    "before" figures), killed after ``--limit`` seconds.
@@ -123,9 +124,17 @@ def startup(pythonpath: Path = ROOT) -> float:
     return min(run(["-c", STARTUP], 120, pythonpath=pythonpath)[0] for _ in range(3))
 
 
-def command(steps: int, limit: float, *extra: str, pythonpath: Path = ROOT):
-    return run(["-m", "derive", "unroll", NAME, "--steps", str(steps), "--format", "json", *extra], limit,
-               pythonpath=pythonpath)
+def command(steps: int, limit: float, *extra: str, pythonpath: Path = ROOT, repeat: int = 1):
+    """The fastest of *repeat* runs of the command as typed (the machine is shared: noise is upward)."""
+    best = (None, "")
+    for _ in range(repeat):
+        wall, out = run(["-m", "derive", "unroll", NAME, "--steps", str(steps), "--format", "json", *extra],
+                        limit, pythonpath=pythonpath)
+        if wall is None:
+            return best if best[0] is not None else (None, "")
+        if best[0] is None or wall < best[0]:
+            best = (wall, out)
+    return best
 
 
 def exponent(xs, ys) -> float:
@@ -138,13 +147,13 @@ def shown(seconds) -> str:
 
 
 def targets(horizons, limit: float, base: float, baseline: Path | None) -> None:
-    print(f"\n1. derive unroll {NAME} --steps T --format json (factored), start-up {base:.2f} s subtracted")
+    print(f"\n1. derive unroll {NAME} --steps T --format json (factored); start-up re-measured per row")
     head = f"{'T':>5} {'wall s':>8} {'beyond s':>9} {'MB':>8}"
     print(head + (f" {'baseline beyond s':>18} {'baseline MB':>12}" if baseline else ""))
     rows, baseline_dead = [], False
-    base_start = startup(baseline) if baseline else None
     for steps in horizons:
-        wall, out = command(steps, limit)
+        base = startup()  # re-measured beside each row: the load on a shared machine drifts
+        wall, out = command(steps, limit, repeat=3 if steps <= 4096 else 1)
         beyond = None if wall is None else max(wall - base, 1e-3)
         size = len(out.encode()) / 1e6 if wall is not None else None
         line = f"{steps:>5} {shown(wall):>8} {shown(beyond):>9} {size if size is None else f'{size:.3f}':>8}"
@@ -152,17 +161,19 @@ def targets(horizons, limit: float, base: float, baseline: Path | None) -> None:
             if baseline_dead:
                 line += f" {'not run':>18} {'-':>12}"
             else:
+                base_start = startup(baseline)
                 bwall, bout = command(steps, limit, pythonpath=baseline)
                 baseline_dead = bwall is None
                 bb = "timeout>" + f"{limit:g}" if bwall is None else f"{bwall - base_start:.2f}"
-                line += f" {bb:>18} {len(bout.encode()) / 1e6 if bwall else float('nan'):>12.3f}"
+                line += f" {bb:>18} {f'{len(bout.encode()) / 1e6:.3f}' if bwall else '-':>12}"
         print(line, flush=True)
         if wall is not None:
             rows.append((steps, beyond, size))
-    fit = [r for r in rows if r[0] >= 256] or rows
+    fit = [r for r in rows if r[0] >= 1024] or rows  # past the fixed costs (building the system)
     if len(fit) >= 2:
         ts, secs, mbs = zip(*fit)
-        print(f"fitted exponent in T (T >= {fit[0][0]}): time {exponent(ts, secs):.2f}, size {exponent(ts, mbs):.2f}")
+        print(f"fitted exponent in T (T = {', '.join(map(str, ts))}): time {exponent(ts, secs):.2f}, "
+              f"size {exponent(ts, mbs):.2f}")
     for steps, beyond, size in rows:
         if steps == 256:
             ok = beyond <= 2 and size <= 20
@@ -176,6 +187,7 @@ def expanded(horizons, limit: float, base: float) -> None:
     print(f"{'T':>5} {'derive --expand':>16} {'naive SymPy':>12} {'naive / derive':>14}")
     peer_dead = False
     for steps in horizons:
+        base = startup()
         wall, _ = command(steps, limit, "--expand", "--quiet", "--expand-limit", "1000")
         ours = None if wall is None else wall - base
         peer, text = None, "not run"  # once the peer times out, larger T cost it more
@@ -194,7 +206,8 @@ def factored(horizons, limit: float, base: float) -> None:
           f"{'symengine setup/loop/output':>28} | peer s / derive cmd s: {'SymPy':>6} {'symengine':>10}")
     dead = set()
     for steps in horizons:
-        wall, _ = command(steps, limit, "--quiet")
+        base = startup()
+        wall, _ = command(steps, limit, "--quiet", repeat=2)
         ours = None if wall is None else wall - base
         start = time.perf_counter()
         closed_form(get(NAME), steps)
@@ -243,8 +256,8 @@ def main(argv=None) -> int:
     base = startup()
     print(f"{NAME}, every hyperparameter symbolic; limit {limit:g} s per subprocess; "
           f"start-up (import derive.cli, build the parser) {base:.2f} s")
-    targets([16, 64] if args.quick else [64, 256, 1024, 4096], limit, base, args.baseline)
-    expanded([4, 6] if args.quick else [4, 6, 8, 9], limit, base)
+    targets([16, 64] if args.quick else [8, 64, 256, 1024, 4096, 16384], limit, base, args.baseline)
+    expanded([4, 6] if args.quick else [4, 6, 8, 10], limit, base)
     factored([64] if args.quick else [256, 1024, 2048], limit, base)
     evaluation(64 if args.quick else 1024)
     return 0

@@ -15,6 +15,10 @@ Nothing is expanded.  The entries of :math:`\Phi(T,k)` are *shared sub-products*
 :math:`A_{k+1}` (``definitions``); a coefficient reads one of them.  The closed form
 therefore grows linearly in :math:`T`, never hits the recursion limit, and
 expands on request (:meth:`ClosedForm.expression`) when :math:`T` is small.
+Each step instantiates one template per kind of step (regular, first) rather
+than substituting into :math:`A_t` and multiplying matrices.  The printed forms
+are in :mod:`derive.factored` (text written from the same templates) and
+:mod:`derive.expansion` (the expanded form, within a size limit).
 """
 
 from __future__ import annotations
