@@ -75,39 +75,40 @@ def printed_size(coefficients: dict) -> int:
     return sum(len(ring_text(c)) for coeffs in coefficients.values() for c in coeffs.values())
 
 
-def estimate(cf) -> float:
-    r"""The printed size of *cf* expanded, extrapolated from the horizons in ``PROBES``.
+def estimate(f, steps: int, *, objective=None) -> float:
+    r"""The printed size of *f* unrolled for *steps* and expanded, from the horizons in ``PROBES``.
 
     Two models are fitted to the sizes :math:`s_6, s_7`: geometric
     :math:`s_T = s_7 r^{T-7}` and polynomial :math:`s_T = s_7 (T/7)^p`; the one
     that predicts :math:`s_5` better is used (symbolic momentum with weight decay
     is geometric, :math:`r \approx 3.4`; without coupling it is polynomial).
     Without shared sub-products (every hyperparameter a number) nothing is
-    inlined: the size is the factored one.
+    inlined: nothing to refuse.  Costs the probes only, never the horizon itself.
     """
     from derive.unroll import closed_form
 
-    if not cf.definitions or cf.steps <= PROBES[-1]:
-        return 0.0 if not cf.definitions else float(printed_size(expanded(cf, limit_bytes=None)))
-    s5, s6, s7 = (printed_size(expanded(closed_form(cf.formulation, n, objective=cf.objective),
-                                        limit_bytes=None)) for n in PROBES)
+    if steps <= PROBES[-1]:
+        return float(printed_size(expanded(closed_form(f, steps, objective=objective), limit_bytes=None)))
+    probes = [closed_form(f, n, objective=objective) for n in PROBES]
+    if not probes[-1].definitions:
+        return 0.0
+    s5, s6, s7 = (printed_size(expanded(cf, limit_bytes=None)) for cf in probes)
     r = s7 / s6
     p = math.log(s7 / s6) / math.log(7 / 6)
     geometric = abs(math.log(s6 / r / s5)) <= abs(math.log(s6 * (5 / 6) ** p / s5))
-    T = cf.steps
     try:
-        return s7 * r ** (T - 7) if geometric else s7 * (T / 7) ** p
+        return s7 * r ** (steps - 7) if geometric else s7 * (steps / 7) ** p
     except OverflowError:
         return math.inf
 
 
-def refuse_if_too_large(cf, limit_bytes: int) -> None:
-    """Refuse, before any expansion, when :func:`estimate` passes *limit_bytes*."""
-    size = estimate(cf)
+def refuse_if_too_large(f, steps: int, limit_bytes: int) -> None:
+    """Refuse, before any unrolling, when :func:`estimate` passes *limit_bytes*."""
+    size = estimate(f, steps)
     if size > limit_bytes:
-        shown = f"{size / 1e6:.3g} MB" if size < 1e30 else "more than 10^24 MB"
-        raise DeriveError(f"the expanded closed form of {cf.formulation.name} at T = {cf.steps} would be "
-                          f"about {shown} (over the {limit_bytes / 1e6:g} MB limit; estimated from "
+        shown = f"about {size / 1e6:.3g} MB" if size < 1e30 else "more than 10^24 MB"
+        raise DeriveError(f"the expanded closed form of {f.name} at T = {steps} would be "
+                          f"{shown} (over the {limit_bytes / 1e6:g} MB limit; estimated from "
                           f"T = {', '.join(map(str, PROBES))}); print the factored form (drop --expand) "
                           "or raise --expand-limit")
 
@@ -152,8 +153,8 @@ def _refusal(cf, sizes: list[int], so_far: int, per_term: int, limit_bytes: int)
         estimate += last
         if estimate > 1e30:
             break
-    shown = f"{estimate / 1e6:.3g} MB" if estimate <= 1e30 else "more than 10^24 MB"
-    return (f"the expanded closed form of {cf.formulation.name} at T = {cf.steps} would be about {shown} "
+    shown = f"about {estimate / 1e6:.3g} MB" if estimate <= 1e30 else "more than 10^24 MB"
+    return (f"the expanded closed form of {cf.formulation.name} at T = {cf.steps} would be {shown} "
             f"(passed the {limit_bytes / 1e6:g} MB limit after {len(sizes)} of {cf.steps} steps, "
             f"growing {growth:.2f}x per step); print the factored form (drop --expand) or raise "
             f"--expand-limit")

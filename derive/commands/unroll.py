@@ -163,11 +163,12 @@ def run(args) -> int:
     f = _build(args.name, options)
     if args.symbolic:
         return _symbolic(f, options, steps, args.format)
+    if args.expand:
+        expansion.refuse_if_too_large(f, steps, limit)  # from small horizons, before the unroll itself
     if args.expand or args.format == "latex":
         with progress(steps, f"unroll {f.name}", quiet=args.quiet) as bar:
             cf = closed_form(f, steps, progress=bar.update if bar else None)
     if args.expand:
-        expansion.refuse_if_too_large(cf, limit)
         with progress(steps, "expand", quiet=args.quiet) as bar:
             coefficients = expansion.expanded(cf, limit_bytes=limit, tick=bar.update if bar else None)
         text = _expanded(cf, coefficients, options, args.format)
@@ -199,7 +200,7 @@ def _expanded(cf, coefficients: dict, options: dict, fmt: str) -> str:
     lines = []
     for s, coeffs in coefficients.items():
         R = next(iter(coeffs.values())).ring if coeffs else None
-        total = sum((c * expansion_input(R, x) for x, c in coeffs.items()), R.zero) if R else 0
+        total = sum((c * _ring_input(R, x) for x, c in coeffs.items()), R.zero) if R else 0
         if fmt == "latex":
             lines.append(f"{latex(s[T])} = {latex(expansion.expression(total) if R else 0)}")
         else:
@@ -207,7 +208,7 @@ def _expanded(cf, coefficients: dict, options: dict, fmt: str) -> str:
     return "\n".join(lines)
 
 
-def expansion_input(R, x):
+def _ring_input(R, x):
     """The input *x* (``g[k]``, ``theta[0]`` or ``1``) as an element of the expansion's ring."""
     return R.one if x == 1 else R.from_expr(x)
 
