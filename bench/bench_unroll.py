@@ -35,6 +35,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -106,34 +107,43 @@ print(json.dumps({{"setup": setup - start, "loop": loop - setup, "output": end -
 
 
 def run(argv: list[str], limit: float, *, pythonpath: Path = ROOT):
-    """(wall seconds, stdout) of a subprocess, or (None, "") past *limit* seconds."""
+    """(wall seconds, stdout, CPU seconds) of a subprocess, or (None, "", None) past *limit* seconds.
+
+    CPU time (user + system of the child) is what the shared machine's load
+    disturbs least; the tables judge the targets on it and print the wall time too.
+    """
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=limit,
                               env=env, cwd=pythonpath)
     except subprocess.TimeoutExpired:
-        return None, ""
+        return None, "", None
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"bench: error: {' '.join(argv)} failed: {done.stderr.strip().splitlines()[-1]}")
-    return seconds, done.stdout
+    return seconds, done.stdout, cpu
 
 
-def startup(pythonpath: Path = ROOT) -> float:
-    return min(run(["-c", STARTUP], 120, pythonpath=pythonpath)[0] for _ in range(3))
+def startup(pythonpath: Path = ROOT) -> tuple[float, float]:
+    """(wall, CPU) seconds of the fastest of three start-ups: import what the command imports."""
+    runs = [run(["-c", STARTUP], 120, pythonpath=pythonpath) for _ in range(3)]
+    return min(r[0] for r in runs), min(r[2] for r in runs)
 
 
 def command(steps: int, limit: float, *extra: str, pythonpath: Path = ROOT, repeat: int = 1):
-    """The fastest of *repeat* runs of the command as typed (the machine is shared: noise is upward)."""
-    best = (None, "")
+    """(wall, stdout, CPU) of the fastest of *repeat* runs of the command as typed."""
+    best = (None, "", None)
     for _ in range(repeat):
-        wall, out = run(["-m", "derive", "unroll", NAME, "--steps", str(steps), "--format", "json", *extra],
-                        limit, pythonpath=pythonpath)
+        wall, out, cpu = run(["-m", "derive", "unroll", NAME, "--steps", str(steps), "--format", "json", *extra],
+                             limit, pythonpath=pythonpath)
         if wall is None:
-            return best if best[0] is not None else (None, "")
-        if best[0] is None or wall < best[0]:
-            best = (wall, out)
+            return best
+        if best[0] is None or cpu < best[2]:
+            best = (wall, out, cpu)
     return best
 
 
@@ -146,69 +156,72 @@ def shown(seconds) -> str:
     return "timeout" if seconds is None else f"{seconds:.2f}"
 
 
-def targets(horizons, limit: float, base: float, baseline: Path | None) -> None:
-    print(f"\n1. derive unroll {NAME} --steps T --format json (factored); start-up re-measured per row")
-    head = f"{'T':>5} {'wall s':>8} {'beyond s':>9} {'MB':>8}"
-    print(head + (f" {'baseline beyond s':>18} {'baseline MB':>12}" if baseline else ""))
+def targets(horizons, limit: float, baseline: Path | None) -> None:
+    print(f"\n1. derive unroll {NAME} --steps T --format json (factored); start-up re-measured per row;")
+    print("   'beyond' = the command minus start-up, wall and CPU; targets judged on CPU (shared machine)")
+    head = f"{'T':>5} {'wall s':>8} {'beyond wall':>11} {'beyond CPU':>10} {'MB':>8}"
+    print(head + (f" {'baseline beyond wall/CPU':>25} {'baseline MB':>12}" if baseline else ""))
     rows, baseline_dead = [], False
     for steps in horizons:
-        base = startup()  # re-measured beside each row: the load on a shared machine drifts
-        wall, out = command(steps, limit, repeat=3 if steps <= 4096 else 1)
-        beyond = None if wall is None else max(wall - base, 1e-3)
-        size = len(out.encode()) / 1e6 if wall is not None else None
-        line = f"{steps:>5} {shown(wall):>8} {shown(beyond):>9} {size if size is None else f'{size:.3f}':>8}"
+        base, base_cpu = startup()  # beside each row: the load on a shared machine drifts
+        wall, out, cpu = command(steps, limit, repeat=3 if steps <= 4096 else 1)
+        if wall is None:
+            print(f"{steps:>5} {'timeout':>8}", flush=True)
+            continue
+        beyond, beyond_cpu, size = wall - base, max(cpu - base_cpu, 1e-3), len(out.encode()) / 1e6
+        line = f"{steps:>5} {wall:>8.2f} {beyond:>11.2f} {beyond_cpu:>10.2f} {size:>8.3f}"
         if baseline:
             if baseline_dead:
-                line += f" {'not run':>18} {'-':>12}"
+                line += f" {'not run':>25} {'-':>12}"
             else:
-                base_start = startup(baseline)
-                bwall, bout = command(steps, limit, pythonpath=baseline)
+                bbase, bbase_cpu = startup(baseline)
+                bwall, bout, bcpu = command(steps, limit, pythonpath=baseline)
                 baseline_dead = bwall is None
-                bb = "timeout>" + f"{limit:g}" if bwall is None else f"{bwall - base_start:.2f}"
-                line += f" {bb:>18} {f'{len(bout.encode()) / 1e6:.3f}' if bwall else '-':>12}"
+                bb = f"timeout>{limit:g}" if bwall is None else f"{bwall - bbase:.2f}/{bcpu - bbase_cpu:.2f}"
+                line += f" {bb:>25} {f'{len(bout.encode()) / 1e6:.3f}' if bwall else '-':>12}"
         print(line, flush=True)
-        if wall is not None:
-            rows.append((steps, beyond, size))
+        rows.append((steps, beyond_cpu, size))
     fit = [r for r in rows if r[0] >= 1024] or rows  # past the fixed costs (building the system)
     if len(fit) >= 2:
         ts, secs, mbs = zip(*fit)
-        print(f"fitted exponent in T (T = {', '.join(map(str, ts))}): time {exponent(ts, secs):.2f}, "
+        print(f"fitted exponent in T (T = {', '.join(map(str, ts))}): CPU time {exponent(ts, secs):.2f}, "
               f"size {exponent(ts, mbs):.2f}")
-    for steps, beyond, size in rows:
+    for steps, beyond_cpu, size in rows:
         if steps == 256:
-            ok = beyond <= 2 and size <= 20
-            print(f"target T=256: {beyond:.2f} s <= 2 s, {size:.2f} MB <= 20 MB: {'met' if ok else 'MISSED'}")
+            ok = beyond_cpu <= 2 and size <= 20
+            print(f"target T=256: {beyond_cpu:.2f} CPU s <= 2 s, {size:.2f} MB <= 20 MB: {'met' if ok else 'MISSED'}")
         if steps == 4096:
-            print(f"target T=4096: {beyond:.2f} s <= 60 s: {'met' if beyond <= 60 else 'MISSED'}")
+            print(f"target T=4096: {beyond_cpu:.2f} CPU s <= 60 s: {'met' if beyond_cpu <= 60 else 'MISSED'}")
 
 
-def expanded(horizons, limit: float, base: float) -> None:
-    print("\n2. expanded vs expanded (JSON of per-input coefficients), seconds beyond start-up")
+def expanded(horizons, limit: float) -> None:
+    print("\n2. expanded vs expanded (JSON of per-input coefficients), CPU s beyond start-up")
     print(f"{'T':>5} {'derive --expand':>16} {'naive SymPy':>12} {'naive / derive':>14}")
     peer_dead = False
     for steps in horizons:
-        base = startup()
-        wall, _ = command(steps, limit, "--expand", "--quiet", "--expand-limit", "1000")
-        ours = None if wall is None else wall - base
+        _, base = startup()
+        wall, _, cpu = command(steps, limit, "--expand", "--quiet", "--expand-limit", "1000")
+        ours = None if wall is None else cpu - base
         peer, text = None, "not run"  # once the peer times out, larger T cost it more
         if not peer_dead:
-            pwall, _ = run(["-c", NAIVE_EXPANDED.format(name=NAME, steps=steps)], limit)
-            peer = None if pwall is None else pwall - base
+            pwall, _, pcpu = run(["-c", NAIVE_EXPANDED.format(name=NAME, steps=steps)], limit)
+            peer = None if pwall is None else pcpu - base
             peer_dead, text = peer is None, f"timeout>{limit:g}" if pwall is None else f"{peer:.2f}"
         ratio = f"{peer / ours:.1f}x" if ours and peer else (f">{limit / ours:.1f}x" if ours and text[0] == "t"
                                                               else "-")
         print(f"{steps:>5} {shown(ours):>16} {text:>12} {ratio:>14}", flush=True)
 
 
-def factored(horizons, limit: float, base: float) -> None:
-    print("\n3. factored vs unexpanded iteration printed through cse (same JSON form); s = seconds")
+def factored(horizons, limit: float) -> None:
+    print("\n3. factored vs unexpanded iteration printed through cse (same JSON form); CPU s beyond start-up,")
+    print("   the peers' phases in wall s measured inside them; closed_form() in-process wall s")
     print(f"{'T':>5} {'derive cmd':>10} {'closed_form':>11} | {'SymPy setup/loop/output':>24} | "
-          f"{'symengine setup/loop/output':>28} | peer s / derive cmd s: {'SymPy':>6} {'symengine':>10}")
+          f"{'symengine setup/loop/output':>28} | peer / derive cmd: {'SymPy':>6} {'symengine':>10}")
     dead = set()
     for steps in horizons:
-        base = startup()
-        wall, _ = command(steps, limit, "--quiet", repeat=2)
-        ours = None if wall is None else wall - base
+        _, base = startup()
+        wall, _, cpu = command(steps, limit, "--quiet", repeat=2)
+        ours = None if wall is None else cpu - base
         start = time.perf_counter()
         closed_form(get(NAME), steps)
         inner = time.perf_counter() - start
@@ -217,18 +230,18 @@ def factored(horizons, limit: float, base: float) -> None:
             if engine in dead:
                 cells.append("not run")
                 continue
-            pwall, out = run(["-c", UNEXPANDED.format(engine=engine, name=NAME, steps=steps)], limit)
+            pwall, out, pcpu = run(["-c", UNEXPANDED.format(engine=engine, name=NAME, steps=steps)], limit)
             if pwall is None:
                 dead.add(engine)
                 cells.append(f"timeout>{limit:g}")
                 continue
             phases = json.loads(out)
-            totals[engine] = pwall - base
+            totals[engine] = pcpu - base
             cells.append(f"{phases['setup']:.2f}/{phases['loop']:.3f}/{phases['output']:.2f}")
         ratios = [f"{totals[e] / ours:.1f}x" if ours and e in totals else (">" + f"{limit / ours:.1f}x"
                   if ours and e in dead else "-") for e in ("sympy", "symengine")]
         print(f"{steps:>5} {shown(ours):>10} {inner:>11.2f} | {cells[0]:>24} | {cells[1]:>28} | "
-              f"{'':>22} {ratios[0]:>6} {ratios[1]:>10}", flush=True)
+              f"{'':>18} {ratios[0]:>6} {ratios[1]:>10}", flush=True)
 
 
 def evaluation(steps: int) -> None:
@@ -253,12 +266,12 @@ def main(argv=None) -> int:
                         help="another checkout whose `derive unroll` runs beside this one (before figures)")
     args = parser.parse_args(argv)
     limit = args.limit if args.limit is not None else (20.0 if args.quick else 120.0)
-    base = startup()
-    print(f"{NAME}, every hyperparameter symbolic; limit {limit:g} s per subprocess; "
-          f"start-up (import derive.cli, build the parser) {base:.2f} s")
-    targets([16, 64] if args.quick else [8, 64, 256, 1024, 4096, 16384], limit, base, args.baseline)
-    expanded([4, 6] if args.quick else [4, 6, 8, 10], limit, base)
-    factored([64] if args.quick else [256, 1024, 2048], limit, base)
+    base, base_cpu = startup()
+    print(f"{NAME}, every hyperparameter symbolic; limit {limit:g} s (wall) per subprocess; "
+          f"start-up (import derive.cli, build the parser) {base:.2f} s wall, {base_cpu:.2f} s CPU")
+    targets([16, 64] if args.quick else [8, 64, 256, 1024, 4096, 16384], limit, args.baseline)
+    expanded([4, 6] if args.quick else [4, 6, 8, 10], limit)
+    factored([64] if args.quick else [256, 1024, 2048], limit)
     evaluation(64 if args.quick else 1024)
     return 0
 
