@@ -22,7 +22,7 @@ from sympy.polys.rings import ring
 
 from derive.errors import DeriveError
 
-# Characters per printed term, measured on the expanded pytorch_sgd forms (T = 4..10): 30 to 60.
+# Characters per printed term before any is measured; replaced by a measurement once the size matters.
 BYTES_PER_TERM_GUESS = 40
 
 

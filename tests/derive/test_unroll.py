@@ -137,6 +137,6 @@ def test_the_benchmark_runs_in_quick_mode():
     assert done.returncode == 0, done.stderr
     assert "float64 evaluation of the T=64 closed form" in done.stdout
     tables = done.stdout.split("\n\n")
-    rows = [[line.split()[0] for line in table.splitlines() if line.strip()[:1].isdigit()] for table in tables[1:4]]
+    rows = [[line.split()[0] for line in table.splitlines() if line.split()[0].isdigit()] for table in tables[1:4]]
     assert rows == [["16", "64"], ["4", "6"], ["64"]], done.stdout
     assert "fitted exponent in T" in done.stdout
