@@ -15,12 +15,16 @@ Nothing is expanded.  The entries of :math:`\Phi(T,k)` are *shared sub-products*
 :math:`A_{k+1}` (``definitions``); a coefficient reads one of them.  The closed form
 therefore grows linearly in :math:`T`, never hits the recursion limit, and
 expands on request (:meth:`ClosedForm.expression`) when :math:`T` is small.
+Each step instantiates one template per kind of step (regular, first) rather
+than substituting into :math:`A_t` and multiplying matrices.  The printed forms
+are in :mod:`derive.factored` (text written from the same templates) and
+:mod:`derive.expansion` (the expanded form, within a size limit).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import sympy as sp
@@ -29,7 +33,7 @@ from derive import arguments
 from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.numeric import step_factors
-from derive.symbols import g
+from derive.symbols import g, t
 from derive.system import LinearSystem, linear_system
 
 Phi = sp.IndexedBase("Phi", real=True)
@@ -134,7 +138,7 @@ class ClosedForm:
         return {s: total[r] for r, s in enumerate(self.formulation.state)}
 
 
-def _check_steps(steps) -> int:
+def check_steps(steps) -> int:
     message = f"the horizon must be a non-negative integer, got steps={steps!r}"
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
         raise arguments.InvalidArgument(message)
@@ -151,50 +155,81 @@ def _factors(system: LinearSystem, step: int, objective: Quadratic | None):
 
 
 def closed_form(f: Formulation, steps: int, *, objective: Quadratic | None = None,
-                symbolic_init: bool = False) -> ClosedForm:
+                symbolic_init: bool = False, progress: Callable[[int], object] | None = None) -> ClosedForm:
     """Unroll *f* for *steps* steps into exact linear combinations of its inputs.
 
     With *objective* the gradients are :math:`\\nabla f` of a quadratic evaluated
     at each step's gradient point, which gives a fully explicit trajectory.
     ``symbolic_init=True`` keeps every initial value a symbol (``v[0]`` too).
+    *progress*, if given, is called with ``1`` after each step (a progress bar's ``update``).
     """
-    T = _check_steps(steps)
+    T = check_steps(steps)
     system = linear_system(arguments.formulation(f, "f", "closed_form"))
     n = system.size
     x0 = f.initial_state(symbolic=symbolic_init)
     definitions: dict[sp.Indexed, sp.Expr] = {}
-    P = sp.eye(n)  # Phi(T, k), entries are names of shared sub-products
+    P = [[sp.S.One if r == c else sp.S.Zero for c in range(n)] for r in range(n)]  # Phi(T, k)
     coefficients: list[dict] = [dict() for _ in range(n)]
+    slots = [[sp.Dummy(f"P{r}{c}") for c in range(n)] for r in range(n)]
+    regular, first = step_templates(system, objective, slots, t), step_templates(system, objective, slots, 1)
+    atoms: dict = {}  # (base, step) -> base[step], built once: an Indexed costs more than a lookup
 
     def add(r: int, key: sp.Expr, value: sp.Expr) -> None:
         if value != 0:
             coefficients[r][key] = coefficients[r].get(key, sp.S.Zero) + value
 
     for k in range(T, 0, -1):
-        A, B, u = _factors(system, k, objective)
-        PB = P * B
+        PB, PA, u, schedule = first if k == 1 else regular
+        # One template per kind of step, instantiated: cheaper than substituting into A_t and multiplying.
+        sub = {slots[r][c]: P[r][c] for r in range(n) for c in range(n)}
+        sub[t] = sp.Integer(k)
+        for dummy, (base, offset) in schedule.items():
+            atom = atoms.get((base, k + offset))
+            if atom is None:
+                atom = atoms[base, k + offset] = base[k + offset]
+            sub[dummy] = atom
+        u = u.xreplace(sub)
         key, scale = (u, 1) if objective is None else (sp.S.One, u)
         for r in range(n):
-            add(r, key, PB[r] * scale)
+            add(r, key, PB[r].xreplace(sub) * scale)
         # Phi(T, k-1) = Phi(T, k) A_k, each entry named once it is more than an atom.
-        product = P * A
-        P = sp.zeros(n, n)
         for r in range(n):
             for c in range(n):
-                entry = product[r, c]
+                entry = PA[r][c].xreplace(sub)
                 if entry.is_Atom or entry.is_Indexed:
-                    P[r, c] = entry
+                    P[r][c] = entry
                 else:
                     name = Phi[T, k - 1, r, c]
                     definitions[name] = entry
-                    P[r, c] = name
+                    P[r][c] = name
+        if progress is not None:
+            progress(1)
     for c, s in enumerate(f.state):
         value = x0[s]
         key, scale = (value, 1) if not value.is_number else (sp.S.One, value)
         for r in range(n):
-            add(r, key, P[r, c] * scale)
+            add(r, key, P[r][c] * scale)
     coeffs = {s: coefficients[r] for r, s in enumerate(f.state)}
     return ClosedForm(f, T, coeffs, definitions, objective)
+
+
+def step_templates(system: LinearSystem, objective: Quadratic | None, slots, step):
+    """``Phi B_step``, ``Phi A_step`` and the input ``u_step`` with ``Phi`` the matrix of *slots*."""
+    A, B, u = _factors(system, step, objective)
+    u = sp.sympify(u)
+    # Schedule entries at step t + offset become placeholders too (mu[t+1] -> (mu, 1)).
+    schedule, placeholders = {}, {}
+    for atom in sorted(A.atoms(sp.Indexed) | B.atoms(sp.Indexed) | u.atoms(sp.Indexed), key=sp.default_sort_key):
+        offset = sp.expand(atom.indices[0] - t) if len(atom.indices) == 1 else None
+        if offset is not None and offset.is_Integer:
+            placeholders[atom] = dummy = sp.Dummy(f"{atom.base}")
+            schedule[dummy] = (atom.base, int(offset))
+    P = sp.Matrix(slots)
+    PA = (P * A).xreplace(placeholders)
+    PB = (P * B).xreplace(placeholders)
+    n = len(slots)
+    return ([PB[r] for r in range(n)], [[PA[r, c] for c in range(n)] for r in range(n)],
+            u.xreplace(placeholders), schedule)
 
 
 def iterate(f: Formulation, steps: int, *, expand: bool = False, symbolic_init: bool = False,
@@ -204,7 +239,7 @@ def iterate(f: Formulation, steps: int, *, expand: bool = False, symbolic_init: 
     ``expand=True`` expands after every step: the naive approach the benchmark
     measures the closed form against.
     """
-    T = _check_steps(steps)
+    T = check_steps(steps)
     state = arguments.formulation(f, "f", "iterate").initial_state(symbolic=symbolic_init)
     for k in range(1, T + 1):
         grad = g[k] if objective is None else objective.gradient(f.gradient_point(state, k))
@@ -217,7 +252,7 @@ def gradient_points(f: Formulation, steps: int, **options) -> list[sp.Expr]:
     """``y_{k-1}``, the point where ``g[k]`` is evaluated, for ``k = 1..steps`` (expanded)."""
     system = linear_system(f)
     points = []
-    for k in range(1, _check_steps(steps) + 1):
+    for k in range(1, check_steps(steps) + 1):
         cf = closed_form(f, k - 1, **options)
         state = sp.Matrix([cf.expression(s) for s in f.state])
         points.append(sp.expand((system.at(k)[2] * state)[0]))

@@ -2,20 +2,42 @@
 
 Concrete horizon (``derive unroll NAME -T 3``): each state variable at step T as a
 linear combination of the initial state and g_1..g_T, coefficients in epsilon_t,
-mu_t, tau, lambda (expanded).
+mu_t, tau, lambda.  The form is factored: the entries of the transition matrix
+Phi(T, k) = A_T ... A_(k+1) are named Phi[T, k, r, c], each defined once from
+Phi(T, k+1) and A_(k+1), and the coefficients read them by name, so the output
+grows linearly in T.  ``--expand`` inlines and expands everything (small T only:
+the size grows about 3.4x per step with every hyperparameter symbolic); it is
+refused, with an estimate, once the output would pass ``--expand-limit`` MB.
 
 Symbolic horizon (``derive unroll NAME --symbolic``): the closed form for a
 symbolic T as Sum/Product over indexed symbols (named kernel entries
 Phi[T, k, r, c] where weight decay couples the state), proven by induction and
 checked against the concrete unroll for T = 1..--steps (default 8).
 
-JSON (``--format json``), concrete::
+JSON (``--format json``), concrete, schema version 2::
 
-    {"formulation": NAME, "options": {flag: value}, "steps": T,
-     "state": {BASE: {INPUT: COEFFICIENT, ...}, ...}}
+    {"version": 2, "formulation": NAME, "options": {flag: value}, "steps": T,
+     "expanded": bool, "free": [NAME, ...],
+     "definitions": [[DEFINED, EXPRESSION], ...],
+     "state": {BASE: {INPUT: EXPRESSION, ...}, ...}}
 
-with INPUT an initial value ("theta[0]"), a gradient ("g[3]") or "1", and
-COEFFICIENT a SymPy string (sympy.sympify reads it back).  Symbolic::
+Evaluate in one pass: bind the free names (hyperparameters, inputs), then each
+definition in order (an EXPRESSION reads only free names and earlier DEFINED
+names), then BASE[T] = sum over INPUT of EXPRESSION * INPUT.  DEFINED is
+``Phi[T, k, r, c]``, and is referenced by exactly that text.  INPUT is an initial
+value ("theta[0]"), a gradient ("g[3]") or "1".  ``"definitions"`` is empty when
+expanded or when every hyperparameter is a number (the coefficients are then
+exact rationals).  EXPRESSION grammar (Python's arithmetic syntax; ``lambda`` is
+a name here, not a keyword)::
+
+    expr   := term (("+" | "-") term)*
+    term   := unary (("*" | "/") unary)*
+    unary  := "-" unary | power
+    power  := atom ("**" unary)?
+    atom   := INTEGER | NAME | NAME "[" expr ("," expr)* "]" | "(" expr ")"
+
+with "/" exact division, INTEGER a run of digits and NAME letters, digits, "_"
+and "'" (``theta'``).  Symbolic::
 
     {"formulation": NAME, "options": {...}, "steps": "T", "symbolic": true,
      "first_step_split": bool,
@@ -25,13 +47,16 @@ COEFFICIENT a SymPy string (sympy.sympify reads it back).  Symbolic::
      "proof": [{"label": LABEL, "expression": EXPRESSION}, ...],
      "proved": true, "verified_up_to": N}
 
-EXPRESSION is a SymPy string (``Sum(..., (k, 1, T))``, ``Product(...)``).
+where EXPRESSION is a SymPy string (``Sum(..., (k, 1, T))``, ``Product(...)``).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import inspect
 import json
+import sys
 
 import sympy as sp
 
@@ -40,6 +65,7 @@ from derive.errors import DeriveError
 from derive.options import parse_options
 from derive.symbols import T
 from derive.unroll import closed_form
+from derive import expansion, factored
 
 NAME = "unroll"
 HELP = "closed form of a formulation after T steps (concrete or symbolic T)"
@@ -63,6 +89,7 @@ def _steps(text: str | None, *, symbolic: bool) -> int:
 
 
 def add_arguments(parser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the schema's layout in --help
     parser.add_argument("name", help="catalogue name (see `derive list`)")
     parser.add_argument("--steps", "-T", default=None,
                         help="the horizon T (a non-negative integer); with --symbolic, the "
@@ -72,6 +99,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--format", choices=("text", "latex", "json"), default="text")
     parser.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
                         help="a hyperparameter or flag, e.g. -o momentum=0.9 -o nesterov=true")
+    parser.add_argument("--expand", action="store_true",
+                        help="inline the named sub-products and expand (concrete T; grows geometrically in T)")
+    parser.add_argument("--expand-limit", default="10", metavar="MB",
+                        help="refuse --expand when the output would pass this many MB (default 10)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
 
 
 def _build(name: str, options: dict):
@@ -86,34 +118,89 @@ def _build(name: str, options: dict):
 
 
 def latex(expr) -> str:
-    """The one place this command turns an expression into LaTeX."""
-    return sp.latex(expr)
+    """The one place this command turns an expression into LaTeX (the house printer)."""
+    from derive.render.printer import house_latex
+
+    return house_latex(expr)
 
 
-def _key(item):
-    return sp.default_sort_key(item[0])
+def _limit(text: str) -> int:
+    """--expand-limit in bytes, checked before any work."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise DeriveError(f"--expand-limit must be a positive number of MB, got {text!r}")
+    return int(value * 1e6)
+
+
+def progress(total: int, what: str, *, quiet: bool):
+    """A progress bar on stderr when it is a terminal and the work lasts over a second; else nothing."""
+    if quiet or not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit="step", file=sys.stderr, delay=1.0, leave=False)
 
 
 def run(args) -> int:
     steps = _steps(args.steps, symbolic=args.symbolic)
+    limit = _limit(args.expand_limit)
+    if args.expand and args.symbolic:
+        raise DeriveError("--expand applies to a concrete horizon; the symbolic form is a Sum/Product")
     options = parse_options(args.option, args.name)
     f = _build(args.name, options)
     if args.symbolic:
         return _symbolic(f, options, steps, args.format)
-    cf = closed_form(f, steps)
-    if args.format == "json":
-        print(json.dumps({"formulation": f.name, "options": {k: str(v) for k, v in options.items()},
-                          "steps": steps, "state": {
-            str(s): {str(x): str(cf.inline(c)) for x, c in sorted(cf.coefficients[s].items(), key=_key)}
-            for s in f.state}}, indent=2))
-        return 0
-    for s in f.state:
-        expr = cf.expression(s)
-        if args.format == "latex":
-            print(f"{latex(s[steps])} = {latex(expr)}")
-        else:
-            print(f"{s}[{steps}] = {expr}")
+    if args.expand:
+        expansion.refuse_if_too_large(f, steps, limit)  # from small horizons, before the unroll itself
+    if args.expand or args.format == "latex":
+        with progress(steps, f"unroll {f.name}", quiet=args.quiet) as bar:
+            cf = closed_form(f, steps, progress=bar.update if bar else None)
+    if args.expand:
+        with progress(steps, "expand", quiet=args.quiet) as bar:
+            coefficients = expansion.expanded(cf, limit_bytes=limit, tick=bar.update if bar else None)
+        text = _expanded(cf, coefficients, options, args.format)
+    elif args.format == "latex":
+        text = "\n".join(factored.factored_latex(cf))
+    else:
+        with progress(steps, f"unroll {f.name}", quiet=args.quiet) as bar:
+            tick = bar.update if bar else None
+            if args.format == "json":
+                text = json.dumps(factored.factored_json(f, steps, options, progress=tick), indent=2)
+            else:
+                text = "\n".join(factored.factored_text(f, steps, progress=tick))
+    sys.stdout.write(text + "\n")
     return 0
+
+
+def _expanded(cf, coefficients: dict, options: dict, fmt: str) -> str:
+    """The expanded form: per-input coefficients (JSON) or one polynomial per state variable."""
+    T = cf.steps
+    if fmt == "json":
+        state = {str(s): {factored.expression_text(x): expansion.ring_text(coeffs[x])
+                          for x in factored.ordered_inputs(coeffs)} for s, coeffs in coefficients.items()}
+        return json.dumps({"version": factored.SCHEMA_VERSION, "formulation": cf.formulation.name,
+                           "options": {k: str(v) for k, v in options.items()}, "steps": T,
+                           "expanded": True,
+                           "free": factored.free_names(cf.formulation, [x for c in state.values() for x in c]),
+                           "definitions": [],
+                           "state": state}, indent=2)
+    lines = []
+    for s, coeffs in coefficients.items():
+        R = next(iter(coeffs.values())).ring if coeffs else None
+        total = sum((c * _ring_input(R, x) for x, c in coeffs.items()), R.zero) if R else 0
+        if fmt == "latex":
+            lines.append(f"{latex(s[T])} = {latex(expansion.expression(total) if R else 0)}")
+        else:
+            lines.append(f"{s}[{T}] = {expansion.ring_text(total) if R else 0}")
+    return "\n".join(lines)
+
+
+def _ring_input(R, x):
+    """The input *x* (``g[k]``, ``theta[0]`` or ``1``) as an element of the expansion's ring."""
+    return R.one if x == 1 else R.from_expr(x)
 
 
 def _symbolic(f, options: dict, check_up_to: int, fmt: str) -> int:

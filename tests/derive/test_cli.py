@@ -79,13 +79,18 @@ def test_unroll_json_parses_and_holds_the_closed_form():
     out = json.loads(done.stdout)
     f = get("pytorch_sgd", weight_decay=0)
     cf = closed_form(f, 3)
-    assert out["formulation"] == "pytorch_sgd" and out["steps"] == 3
+    assert out["formulation"] == "pytorch_sgd" and out["steps"] == 3 and out["version"] == 2
     assert set(out["state"]) == {str(s) for s in f.state}
     names = {str(a.base.label): a.base for a in cf.expression().atoms(sp.Indexed)}
-    names.update({"tau": sp.Symbol("tau", real=True)})
+    names.update({"tau": sp.Symbol("tau", real=True), "Phi": sp.IndexedBase("Phi", real=True)})
+    # The coefficients read the shared sub-products by name; inline them in order.
+    known = {}
+    for name, text in out["definitions"]:
+        known[sp.sympify(name, locals=names)] = sp.sympify(text, locals=names).xreplace(known)
     for x, text in out["state"]["theta"].items():
         key = sp.sympify(x, locals=names)
-        assert sp.expand(sp.sympify(text, locals=names) - cf.coefficient(f.params, key)) == 0, x
+        value = sp.sympify(text, locals=names).xreplace(known)
+        assert sp.expand(value - cf.coefficient(f.params, key)) == 0, x
 
 
 def test_unroll_symbolic_json_is_proven_and_verified():
