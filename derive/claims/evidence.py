@@ -115,10 +115,17 @@ def where(label: str) -> Prose:
     return Prose(label)
 
 
+def matrix_equation(name: str, value: sp.MatrixBase) -> sp.Basic:
+    """``name = value`` for a matrix; the left side is a MatrixSymbol so the equation survives pickling
+    (an ``Eq`` of an Indexed and a Matrix re-evaluates to ``False`` when unpickled)."""
+    value = sp.ImmutableMatrix(value)
+    return sp.Eq(sp.MatrixSymbol(name, *value.shape), value, evaluate=False)
+
+
 def change_of_variables(result: Proof) -> sp.Basic:
     r""":math:`S_t = \ldots`, the template (or the latest concrete step) of a proof."""
     S = result.S.get(t, result.S[max(k for k in result.S if isinstance(k, int))])
-    return sp.Eq(sp.IndexedBase("S")[t], S, evaluate=False)
+    return matrix_equation("S_t", S)
 
 
 def describe(result) -> Prose:
@@ -150,9 +157,9 @@ def proof_rows(rows) -> tuple:
         elif label.startswith("base case t = 1") and zero:
             out.append((OBLIGATION, Prose("every condition at $t = 1$ (the base case)")))
         elif label == "S_t" and isinstance(value, sp.MatrixBase):
-            out.append(("change of variables", sp.Eq(sp.IndexedBase("S")[t], value, evaluate=False)))
+            out.append(("change of variables", matrix_equation("S_t", value)))
         elif re.fullmatch(r"S_\d+", label) and isinstance(value, sp.MatrixBase):
-            out.append(("at step " + label[2:], sp.Eq(sp.IndexedBase("S")[int(label[2:])], value, evaluate=False)))
+            out.append(("at step " + label[2:], matrix_equation(label, value)))
         else:
             out.append((where(label), value))
     return tuple(out)

@@ -39,6 +39,17 @@ class Paragraph:
     parts: tuple[Part, ...]
 
 
+def merged(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    """Adjacent :class:`Math` parts as one (``$a = $`` then ``$b$`` is one formula, not ``$a = $$b$``)."""
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, Math) and out and isinstance(out[-1], Math):
+            out[-1] = Math(f"{out[-1].tex} {p.tex}")
+        elif p != "":
+            out.append(p)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Display:
     """Aligned display mathematics: one derivation row per line."""

@@ -59,7 +59,7 @@ def _value_blocks(label, value) -> list:
     if isinstance(value, sp.Equality):
         row = Row(value.lhs, value.rhs)
     else:
-        row = Row(None, value)
+        row = Row(None, value, relation="")  # a value on its own: no "=" in front
     return [Paragraph(tuple(head + [":"])), Display((row,))]
 
 
@@ -118,13 +118,15 @@ def witness_blocks(witness: dict) -> list:
         objective = sp.Eq(sp.Function("f")(theta), h * theta**2 / 2 - q * theta, evaluate=False)
         values = [sp.Eq(hyperparameter(k), sp.Rational(v), evaluate=False)
                   for k, v in witness.get("hyperparameters", {}).items()]
-        intro: list = ["Witness: both programs run in exact rationals on ", math(objective), " from ",
+        intro: list = [f"Witness: the source {witness['source']} and the target {witness['target']} run in exact "
+                       "rationals on ", math(objective), " from ",
                        math(sp.Eq(sp.IndexedBase("theta")[0], theta0, evaluate=False))]
         for n, eq in enumerate(values):
             intro += [" with " if n == 0 else ", ", math(eq)]
-        intro.append(f"; the parameters first differ at step {witness['step']}:")
+        intro.append(f"; the target's parameters first differ from those the claim predicts from the source's run "
+                     f"at step {witness['step']}:")
         target = witness["target"]
-        table = Table(("step", f"predicted from {witness['source']}", f"{target}", "difference"),
+        table = Table(("step", "predicted from the source", "the target's value", "difference"),
                       (((str(witness["step"]),), (math(sp.Rational(witness["claimed"])),),
                         (math(sp.Rational(witness[target])),), (math(sp.Rational(witness["difference"])),)),),
                       widths=(0.1, 0.36, 0.3, 0.2))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table
+from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table, merged
 from derive.render.layout import aligned_lines, text_char
 
 STY_NAME = "sgdderive.sty"
@@ -63,7 +63,7 @@ def _long_words(text: str) -> str:
 
 def _parts(parts: tuple[Part, ...], *, breakable: bool = False) -> str:
     wrap = _breakable if breakable else _long_words
-    return "".join(f"${p.tex}$" if isinstance(p, Math) else wrap(escape(p)) for p in parts)
+    return "".join(f"${p.tex}$" if isinstance(p, Math) else wrap(escape(p)) for p in merged(parts))
 
 
 def _display(block: Display) -> str:

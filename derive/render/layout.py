@@ -150,8 +150,8 @@ def aligned_lines(rows: tuple[Row, ...], printer: HousePrinter | None = None) ->
         lhs = printer.doprint(row.lhs) if row.lhs is not None else ""
         limit = max(24, min(LINE, ROW - width(lhs) - margin))
         rhs = _rhs_lines(printer, row.rhs, limit)
-        rel = row.relation if row.relation in ("=", r"\neq", r"\equiv", r"\approx", ":=") else "="
+        rel = row.relation if row.relation in ("=", r"\neq", r"\equiv", r"\approx", ":=", "") else "="
         label = f" && {_text(row.label)}" if row.label else ""
-        lines.append(f"{lhs} &{rel} {rhs[0]}{label}")
+        lines.append(f"{lhs} &{rel} {rhs[0]}{label}" if rel else f"{lhs} & {rhs[0]}{label}")
         lines.extend(rf"&\qquad {more}" for more in rhs[1:])
     return lines
