@@ -33,6 +33,8 @@ def plain(part) -> str:
         return part
     if isinstance(part, sp.MatrixBase):
         return sp.sstr(part.tolist())
+    if isinstance(part, sp.Equality):
+        return f"{plain(part.lhs)} = {plain(part.rhs)}"
     return sp.sstr(part)
 
 

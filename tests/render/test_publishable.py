@@ -211,3 +211,12 @@ def test_the_full_appendix_is_clean_compiles_without_overfull_boxes_and_builds_w
     formulas = sphinx_formulas(full["appendix.md"].decode(), tmp_path)
     _, log = compile_pdf({"appendix.tex": formulas_document(formulas)})
     assert log_errors(log) == []
+
+
+def test_the_verify_runs_are_a_table_with_their_figures(sample):
+    md = sample["appendix.md"].decode()
+    assert "## Numeric verification" in md
+    header = "| configuration | impl. | dtype | steps | max ULP of allowed | verdict |"
+    assert md.count(header) == 2  # in claim D2 and in the verify section
+    runs = [line for line in md.splitlines() if line.endswith("| pass |") or line.endswith("| FAIL |")]
+    assert len(runs) == 2 * 21 and all("| float64 | 6 |" in line for line in runs)
