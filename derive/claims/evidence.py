@@ -88,7 +88,10 @@ def template(expr: sp.Expr) -> sp.Expr:
 
 def condition_of(residual: Residual) -> Prose:
     """The condition under which the residual vanishes, as a template in ``t``: ``expr = 0`` at every step."""
-    return Prose(sp.Eq(sp.factor(template(residual.residual)), 0, evaluate=False), " at every step")
+    expr = sp.factor(template(residual.residual))
+    if expr.could_extract_minus_sign():  # "= 0" has no sign: read it without the leading minus
+        expr = sp.factor(-expr)
+    return Prose(sp.Eq(expr, 0, evaluate=False), " at every step")
 
 
 # The solver's condition labels (derive.equivalence), each as the equation it names.

@@ -82,7 +82,7 @@ def _table(block: Table) -> str:
     head = ["\\toprule", " & ".join(f"\\textbf{{{_breakable(escape(h))}}}" for h in block.header) + r" \\", "\\midrule"]
     out = []
     if block.caption:
-        out.append(f"\\par\\noindent{{\\small\\itshape {escape(block.caption)}}}\\par")
+        out.append(f"\\par\\noindent{{\\small\\itshape {escape(block.caption)}}}\\par\\nopagebreak")
     rows = block.rows or ((("",),) * len(block.header),)
     for start in range(0, len(rows), ROWS_PER_TABULAR):
         out += ["\\par\\noindent{\\small", f"\\begin{{tabular}}{{{_spec(block)}}}"] + head
