@@ -69,7 +69,7 @@ def verify_table(runs) -> Table:
                   ("pass" if passed else "FAIL",))
                  for config, impl, dtype, steps, ulps, allowed, passed in runs)
     return Table(("configuration", "impl.", "dtype", "steps", "max ULP of allowed", "verdict"), rows,
-                 widths=(0.36, 0.14, 0.13, 0.09, 0.16, 0.12))
+                 widths=(0.28, 0.15, 0.17, 0.11, 0.17, 0.12))
 
 
 def row_blocks(rows) -> list:
@@ -129,7 +129,7 @@ def witness_blocks(witness: dict) -> list:
         table = Table(("step", "predicted from the source", "the target's value", "difference"),
                       (((str(witness["step"]),), (math(sp.Rational(witness["claimed"])),),
                         (math(sp.Rational(witness[target])),), (math(sp.Rational(witness["difference"])),)),),
-                      widths=(0.1, 0.36, 0.3, 0.2))
+                      widths=(0.12, 0.34, 0.3, 0.24))
         return [Paragraph(tuple(intro)), table]
     rows = []
     for key in witness:

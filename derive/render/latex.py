@@ -74,8 +74,9 @@ def _display(block: Display) -> str:
 def _spec(block: Table) -> str:
     widths = block.widths or (0.95 / len(block.header),) * len(block.header)
     # \tabcolsep on both sides of each column comes out of the line width
-    return "@{}" + "".join(f">{{\\raggedright\\arraybackslash}}p{{\\dimexpr{w:.2f}\\linewidth-2\\tabcolsep\\relax}}"
-                           for w in widths) + "@{}"
+    # \hspace{0pt}: TeX never hyphenates a paragraph's first word, and a cell is one word wide at times
+    return "@{}" + "".join(f">{{\\raggedright\\arraybackslash\\hspace{{0pt}}}}"
+                           f"p{{\\dimexpr{w:.2f}\\linewidth-2\\tabcolsep\\relax}}" for w in widths) + "@{}"
 
 
 def _table(block: Table) -> str:
@@ -85,7 +86,7 @@ def _table(block: Table) -> str:
         out.append(f"\\par\\noindent{{\\small\\itshape {escape(block.caption)}}}\\par\\nopagebreak")
     rows = block.rows or ((("",),) * len(block.header),)
     for start in range(0, len(rows), ROWS_PER_TABULAR):
-        out += ["\\par\\noindent{\\small", f"\\begin{{tabular}}{{{_spec(block)}}}"] + head
+        out += ["\\par\\noindent{\\small\\setlength{\\tabcolsep}{3pt}", f"\\begin{{tabular}}{{{_spec(block)}}}"] + head
         out += [" & ".join(_parts(cell, breakable=True) for cell in row) + r" \\"
                 for row in rows[start:start + ROWS_PER_TABULAR]]
         out += ["\\bottomrule", "\\end{tabular}}\\par\\smallskip"]
