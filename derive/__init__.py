@@ -5,9 +5,41 @@ program of assignments; everything else (the linear-system view, closed
 forms, proofs, renderings) is derived from that declaration.
 
 This package imports SymPy (and NumPy at most), never torch.
+
+The public functions below are what the notebooks (and users) call; all but
+the first few are loaded on first use, so ``import derive`` stays light.
 """
 
 from derive.formulation import Assign, Formulation
 from derive.catalogue import CATALOGUE, get
 
-__all__ = ["Assign", "Formulation", "CATALOGUE", "get"]
+# name -> (module, attribute): loaded on first use (PEP 562)
+_LAZY = {
+    "closed_form": ("derive.unroll", "closed_form"),
+    "Quadratic": ("derive.unroll", "Quadratic"),
+    "change_of_variables": ("derive.equivalence", "equivalence"),  # not "equivalence": that is the module
+    "template_conditions": ("derive.equivalence", "template_conditions"),
+    "in_convention": ("derive.convention", "in_convention"),
+    "latex": ("derive.render.printer", "house_latex"),
+    "update_rows": ("derive.render.derivation", "update_rows"),
+    "system_rows": ("derive.render.derivation", "system_rows"),
+    "expression_rows": ("derive.render.derivation", "expression_rows"),
+    "convention_rows": ("derive.render.convention", "convert"),
+    "display_rows": ("derive.render.experiments", "display_rows"),
+    "trajectory": ("derive.render.experiments", "trajectory"),
+    "at_steps": ("derive.render.experiments", "at_steps"),
+    "effective_momentum": ("derive.render.experiments", "effective_momentum"),
+}
+
+__all__ = ["Assign", "Formulation", "CATALOGUE", "get", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'derive' has no attribute {name!r}")

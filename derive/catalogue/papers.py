@@ -79,5 +79,5 @@ def bengio_nesterov(*, lr=None, momentum=None) -> Formulation:
         ),
         init={v: 0},
         hyper={"lr": lr, "momentum": m},
-        note="Stores Theta_t = theta_t + mu_{t+1} v_t: the next step's momentum enters the update.",
+        note=r"Stores $\Theta_t = \theta_t + \mu_{t+1} v_t$: the next step's momentum enters the update.",
     )

@@ -74,7 +74,7 @@ def _torch_sgd(name, title, *, params, lr, momentum, dampening, weight_decay, ne
         init={b: 0} if b in state else {},
         hyper=hyper,
         options={"nesterov": nesterov, "maximize": maximize},
-        note="The buffer is None before step 1; b_0 = 0 is never read.",
+        note="The buffer is None before step 1; $b_0 = 0$ is never read.",
     )
 
 

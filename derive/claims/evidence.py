@@ -1,10 +1,20 @@
-"""Shared evidence for claim procedures: constant hyperparameters, conditions, one-line summaries."""
+r"""Shared evidence for claim procedures: constant hyperparameters, conditions, summaries as mathematics.
+
+Evidence is :class:`Prose`: a ``str`` (the plain text the terminal and JSON
+show) that also carries its *parts*, words and SymPy objects, so that the
+appendix typesets every expression from the object that was checked, never
+from its printed form.  In a word part, ``$...$`` is LaTeX (for names of
+conditions such as :math:`A'_t S_{t-1} = S_t A_t`, which are not expressions).
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import sympy as sp
 
-from derive.claims import finding
+from derive.claims import finding as _finding
 from derive.equivalence import Proof, Residual
 from derive.symbols import t
 
@@ -12,6 +22,57 @@ from derive.symbols import t
 EPS = sp.Symbol("epsilon", positive=True)
 MU = sp.Symbol("mu", positive=True)
 CONSTANT = {"lr": EPS, "momentum": MU}
+
+# The label every proved obligation row carries (its value is the obligation, as an equation).
+OBLIGATION = "obligation, reduces to 0"
+
+
+def plain(part) -> str:
+    """A part as terminal text: words as they are, a matrix as nested lists, an expression in SymPy syntax."""
+    if isinstance(part, str):
+        return part
+    if isinstance(part, sp.MatrixBase):
+        return sp.sstr(part.tolist())
+    if isinstance(part, sp.Equality):
+        return f"{plain(part.lhs)} = {plain(part.rhs)}"
+    return sp.sstr(part)
+
+
+class Prose(str):
+    """Words and mathematics: ``str(p)`` is plain text, ``p.parts`` keeps the SymPy objects.
+
+    >>> Prose("residual ", eps[1] - eps[2]).parts[1]
+    epsilon[1] - epsilon[2]
+    """
+
+    def __new__(cls, *parts):
+        flat: list = []
+        for part in parts:
+            if isinstance(part, Prose):
+                flat += part.parts
+            elif isinstance(part, str):
+                flat.append(part)
+            else:
+                flat.append(part if isinstance(part, sp.Basic) else sp.sympify(part))
+        obj = super().__new__(cls, " ".join("".join(plain(p) for p in flat).split()))
+        obj.parts = tuple(flat)
+        return obj
+
+    def __reduce__(self):
+        return (Prose, self.parts)
+
+
+def joined(items, separator: str = "; ") -> Prose:
+    parts: list = []
+    for n, item in enumerate(items):
+        parts += ([separator] if n else []) + [item]
+    return Prose(*parts)
+
+
+def finding(verdict: str, evidence, **options):
+    """:func:`derive.claims.finding`, keeping *evidence* (and a condition) as :class:`Prose` when given so."""
+    v = _finding(verdict, str(evidence), **options)
+    return replace(v, evidence=evidence) if isinstance(evidence, Prose) else v
 
 
 def template(expr: sp.Expr) -> sp.Expr:
@@ -25,36 +86,132 @@ def template(expr: sp.Expr) -> sp.Expr:
                         lambda e: e.base[t + e.indices[0] - top])
 
 
-def condition_of(residual: Residual) -> str:
-    """The condition under which the residual vanishes, as a template in ``t``."""
-    return f"{sp.sstr(sp.factor(template(residual.residual)))} = 0 at every step"
+def condition_of(residual: Residual) -> Prose:
+    """The condition under which the residual vanishes, as a template in ``t``: ``expr = 0`` at every step."""
+    expr = sp.factor(template(residual.residual))
+    if expr.could_extract_minus_sign():  # "= 0" has no sign: read it without the leading minus
+        expr = sp.factor(-expr)
+    return Prose(sp.Eq(expr, 0, evaluate=False), " at every step")
 
 
-def describe(result) -> str:
-    """One line: the change of variables found, or the residual that prevents it."""
+# The solver's condition labels (derive.equivalence), each as the equation it names.
+_CONDITIONS = {
+    "x'_0 = S_0 x_0": r"x'_{0} = S_{0} x_{0}",
+    "C'_{k} S_{km} = C_{k}": r"C'_{k} S_{km} = C_{k}",
+    "S_{k} B_{k} = B'_{k}": r"S_{k} B_{k} = B'_{k}",
+    "A'_{k} S_{km} = S_{k} A_{k}": r"A'_{k} S_{km} = S_{k} A_{k}",
+    "c' S_{k} = c": r"c' S_{k} = c",
+}
+_STEP_LABEL = re.compile(r"^(?:base case, )?step (\d+): (.+) \[(\d+),(\d+)\]$")
+
+
+def where(label: str) -> Prose:
+    """A solver label ``step 2: A'_2 S_1 = S_2 A_2 [0,1]`` as words and the condition typeset."""
+    match = _STEP_LABEL.match(label)
+    if not match:
+        return Prose(label)
+    k, condition, r, c = match.groups()
+    for pattern, tex in _CONDITIONS.items():
+        k_ = int(k)
+        named = pattern.replace("{km}", f"{{{k_ - 1}}}").replace("{k}", f"{{{k_}}}").replace("_{", "_").replace("}", "")
+        if named == condition.replace("_{", "_").replace("}", ""):
+            eq = tex.replace("{km}", f"{{{k_ - 1}}}").replace("{k}", f"{{{k_}}}")
+            return Prose(f"step {k}, entry ({r},{c}) of ${eq}$")
+    return Prose(label)
+
+
+def matrix_equation(name: str, value: sp.MatrixBase) -> sp.Basic:
+    """``name = value`` for a matrix; the left side is a MatrixSymbol so the equation survives pickling
+    (an ``Eq`` of an Indexed and a Matrix re-evaluates to ``False`` when unpickled)."""
+    value = sp.ImmutableMatrix(value)
+    return sp.Eq(sp.MatrixSymbol(name, *value.shape), value, evaluate=False)
+
+
+def change_of_variables(result: Proof) -> sp.Basic:
+    r""":math:`S_t = \ldots`, the template (or the latest concrete step) of a proof."""
+    S = result.S.get(t, result.S[max(k for k in result.S if isinstance(k, int))])
+    return matrix_equation("S_t", S)
+
+
+def describe(result) -> Prose:
+    """The change of variables found, or the residual that prevents it (and where)."""
     if isinstance(result, Proof):
-        S = result.S.get(t, result.S[max(k for k in result.S if isinstance(k, int))])
-        return f"S_t = {sp.sstr(S.tolist())}"
-    return f"residual {sp.sstr(result.residual)} ({result.label})"
+        return Prose(change_of_variables(result))
+    return Prose("residual ", result.residual, " (", where(result.label), ")")
+
+
+# Template obligations of a proof (derive.equivalence.template_conditions), as equations.
+_TEMPLATE = {
+    "A'_t S_{t-1} - S_t A_t": r"A'_{t} S_{t-1} = S_{t} A_{t}",
+    "S_t B_t - B'_t": r"S_{t} B_{t} = B'_{t}",
+    "C'_t S_{t-1} - C_t": r"C'_{t} S_{t-1} = C_{t}",
+    "c' S_t - c": r"c' S_{t} = c",
+}
+
+
+def proof_rows(rows) -> tuple:
+    """The solver's rows as evidence: each proved obligation once, as its equation; the rest as they are.
+
+    An obligation whose residual is not zero stays a row with its residual (it is the evidence).
+    """
+    out = []
+    for label, value in rows:
+        zero = isinstance(value, sp.MatrixBase) and value.is_zero_matrix or value == 0
+        if label in _TEMPLATE and zero:
+            out.append((OBLIGATION, Prose(f"${_TEMPLATE[label]}$ for every $t \\geq 2$")))
+        elif label.startswith("base case t = 1") and zero:
+            out.append((OBLIGATION, Prose("every condition at $t = 1$ (the base case)")))
+        elif label == "S_t" and isinstance(value, sp.MatrixBase):
+            out.append(("change of variables", matrix_equation("S_t", value)))
+        elif re.fullmatch(r"S_\d+", label) and isinstance(value, sp.MatrixBase):
+            out.append(("at step " + label[2:], matrix_equation(label, value)))
+        else:
+            out.append((where(label), value))
+    return tuple(out)
 
 
 def by_schedule(schedule, constant, *, what: str):
     """Verdict of an equivalence judged under schedules and under constant hyperparameters."""
-    rows = (("schedule: " + describe(schedule), _rows_value(schedule)),
-            ("constant: " + describe(constant), _rows_value(constant)))
-    rows += tuple(schedule.rows[:4]) + tuple(constant.rows[-4:])
+    rows = ((Prose("schedule: ", describe(schedule)), _rows_value(schedule)),
+            (Prose("constant: ", describe(constant)), _rows_value(constant)))
+    rows += proof_rows(tuple(schedule.rows[:4]) + tuple(constant.rows[-4:]))
     if schedule and constant:
-        return finding("holds", f"{what} under any schedule: {describe(schedule)}", rows=rows)
+        return finding("holds", Prose(f"{what} under any schedule: ", describe(schedule)), rows=rows)
     if constant:
         return finding("holds under a condition",
-                       f"{what}: constant hyperparameters give {describe(constant)}; "
-                       f"a schedule leaves {describe(schedule)}",
+                       Prose(f"{what}: constant hyperparameters give ", describe(constant),
+                             "; a schedule leaves ", describe(schedule)),
                        condition=condition_of(schedule), rows=rows, witness=schedule.witness)
-    return finding("fails", f"{what}: no change of variables even with constants: {describe(constant)}",
+    return finding("fails", Prose(f"{what}: no change of variables even with constants: ", describe(constant)),
                    rows=rows, witness=constant.witness)
 
 
 def _rows_value(result):
     if isinstance(result, Proof):
-        return result.S.get(t, next(iter(result.S.values())))
+        return change_of_variables(result)
     return result.residual
+
+
+def options_prose(options: dict) -> Prose:
+    """Optimizer options as words and exact numbers: ``momentum = 1/2, nesterov``; never a Python repr."""
+    parts: list = []
+    for n, (key, value) in enumerate(options.items()):
+        parts.append((", " if n else "") + key.replace("_", " "))
+        if isinstance(value, bool):
+            parts.append("" if value else " off")
+        else:
+            parts += [" = ", sp.Rational(str(value))]
+    return Prose(*parts) if parts else Prose("defaults")
+
+
+class VerifyRun(Prose):
+    """One run of ``verify`` (torch against derive's linear system): the row of a results table."""
+
+    def __new__(cls, config, impl: str, dtype: str, steps: int, max_ulps: float, allowed: float, passed: bool):
+        obj = super().__new__(cls, config, f": {impl}, {dtype}, {steps} steps, max {max_ulps:.3g} ULP of "
+                                           f"{allowed:.3g} allowed, {'pass' if passed else 'FAIL'}")
+        obj.run = (config, impl, dtype, steps, max_ulps, allowed, passed)
+        return obj
+
+    def __reduce__(self):
+        return (VerifyRun, self.run)

@@ -14,8 +14,8 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.catalogue import get
-from derive.claims import claim, finding, torch_module
-from derive.claims.evidence import describe
+from derive.claims import claim, torch_module
+from derive.claims.evidence import Prose, VerifyRun, describe, finding, options_prose
 from derive.claims.torch_runs import LRS, MOMENTA, drive, first_mismatch
 from derive.equivalence import equivalence
 from derive.errors import InvalidHyperparameter
@@ -49,11 +49,20 @@ def c1():
         if params[name].default != value:
             problems.append(f"{name} defaults to {params[name].default!r}")
     keyword = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
-    rows = (("signature", str(inspect.signature(torch.optim.SGD))),)
-    witness = {"signature": str(inspect.signature(torch.optim.SGD)), "keyword_only": ", ".join(keyword)}
+    listed = ", ".join(n if p.default is inspect.Parameter.empty else f"{n} = {p.default!r}"
+                       for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD)
+    rows = (("parameters in order, with their defaults", listed), ("keyword-only", ", ".join(keyword)))
+    witness = {"parameters in order": listed, "keyword-only": ", ".join(keyword)}
     if problems:
         return finding("fails", "; ".join(problems), rows=rows, witness=witness, torch_version=torch.__version__)
     return finding("holds", "signature and defaults as stated", rows=rows, torch_version=torch.__version__)
+
+
+def _mismatch(mismatch) -> str:
+    """A first mismatch in words (step, element, both values), or that there is none."""
+    if mismatch is None:
+        return "none"
+    return ", ".join(f"{k} {v}" for k, v in mismatch.items())
 
 
 def penalised(f, coefficient):
@@ -83,12 +92,12 @@ def _l2_torch(torch, options, sign):
 
 
 @claim("C2", source=TUTORIAL, torch=True,
-       statement="weight_decay is an L2 penalty: SGD with weight_decay=lambda on f equals SGD without it on "
-                 "f + (lambda/2)|theta|^2.",
+       statement=r"weight_decay is an L2 penalty: SGD with weight_decay $= \lambda$ on $f$ equals SGD without it on "
+                 r"$f + (\lambda/2)\|\theta\|^2$.",
        reading="Same parameters at every step, for every momentum, dampening and Nesterov setting: symbolically "
                "(pytorch_sgd vs pytorch_sgd fed the penalised gradient) and by running torch (autograd).",
-       assumptions="maximize=False, the default; with maximize=True torch adds lambda theta after negating the "
-                   "gradient, which is ascent on f - (lambda/2)|theta|^2.",
+       assumptions=r"maximize off, the default; with maximize on torch adds $\lambda\theta$ after negating the "
+                   r"gradient, which is ascent on $f - (\lambda/2)\|\theta\|^2$.",
        expected="holds under a condition", condition="maximize=False")
 def c2():
     """Three symbolic equivalences with schedules, tau and lambda (T = 3 plus induction) and six
@@ -99,7 +108,8 @@ def c2():
         wd = get("pytorch_sgd", **options)
         plain = get("pytorch_sgd", weight_decay=0, **options)
         result = equivalence(wd, penalised(plain, lam), same_params=True, steps=3)
-        rows.append((f"symbolic {options or 'momentum, dampening'}: " + describe(result),
+        rows.append((Prose("symbolic, ", options_prose(options) if options else "momentum and dampening", ": ",
+                            describe(result)),
                      getattr(result, "residual", sp.S.Zero)))
         if not result:
             failures.append(("symbolic", options, result))
@@ -107,16 +117,17 @@ def c2():
                     {"momentum": 0.5, "maximize": True}):
         with_wd, penalty = _l2_torch(torch, options, +1)
         same = with_wd == penalty
-        rows.append((f"torch {options}: equal trajectories", str(same)))
+        rows.append((Prose("torch, ", options_prose(options), ": equal trajectories"), "yes" if same else "no"))
         if not same:
-            failures.append(("torch", options, {"with_weight_decay": str(with_wd[-1]), "with_penalty": str(penalty[-1])}))
+            failures.append(("torch", options, {"with weight decay": ", ".join(f"{x:.6g}" for x in with_wd[-1]),
+                                                "with the penalty": ", ".join(f"{x:.6g}" for x in penalty[-1])}))
     if failures and all(o.get("maximize") for _, o, _ in failures):
         flipped, _ = _l2_torch(torch, {"momentum": 0.5, "maximize": True}, -1)
-        rows.append(("torch maximize: equals the run on f - (lambda/2)|theta|^2", str(flipped == _)))
+        rows.append((r"torch, maximize: equals the run on $f - (\lambda/2)\|\theta\|^2$", "yes" if flipped == _ else "no"))
         witness = next((w for kind, _, w in failures if kind == "torch"), None)
-        return finding("holds under a condition", "L2 penalty lambda/2 exact (symbolic, torch) unless maximize=True, "
-                       "where weight decay is ascent on f - (lambda/2)|theta|^2",
-                       condition="maximize=False", rows=rows, witness=witness, torch_version=torch.__version__)
+        return finding("holds under a condition", Prose(r"L2 penalty $\lambda/2$ exact (symbolic, torch) unless maximize "
+                                                        r"is on, where weight decay is ascent on $f - (\lambda/2)\|\theta\|^2$"),
+                       condition="maximize off", rows=rows, witness=witness, torch_version=torch.__version__)
     if failures:
         return finding("fails", f"{failures[0][0]} {failures[0][1]} differs", rows=rows, torch_version=torch.__version__)
     return finding("holds", "L2 penalty exact in every setting", rows=rows, torch_version=torch.__version__)
@@ -124,8 +135,8 @@ def c2():
 
 @claim("C3", source=TUTORIAL, torch=True,
        statement="nesterov is only applicable when momentum is non-zero (and, per PyTorch, dampening is zero).",
-       reading="torch.optim.SGD raises ValueError for nesterov=True with momentum=0 or dampening!=0 and accepts "
-               "momentum>0, dampening=0; derive's catalogue refuses the same combinations.",
+       reading=r"torch.optim.SGD raises ValueError for nesterov with $\mu = 0$ or $\tau \neq 0$ and accepts "
+               r"$\mu > 0$, $\tau = 0$; derive's catalogue refuses the same combinations.",
        expected="holds")
 def c3():
     torch = torch_module()
@@ -145,13 +156,14 @@ def c3():
             derive_ok = False
         expected_ok = opts["momentum"] > 0 and opts.get("dampening", 0) == 0
         agree &= torch_ok == derive_ok == expected_ok
-        rows.append((f"nesterov=True, {opts}", f"torch accepts {torch_ok}, derive accepts {derive_ok}"))
+        rows.append((Prose("nesterov, ", options_prose(opts)),
+                     f"torch {'accepts' if torch_ok else 'refuses'}, derive {'accepts' if derive_ok else 'refuses'}"))
     return finding("holds" if agree else "fails", "torch refuses momentum=0 and dampening!=0 with nesterov; derive agrees"
                    if agree else "torch or derive disagrees with the statement", rows=rows, torch_version=torch.__version__)
 
 
 @claim("C4", source=TUTORIAL, torch=True,
-       statement="The defaults reproduce plain gradient descent theta <- theta - lr grad f(theta).",
+       statement=r"The defaults reproduce plain gradient descent $\theta \leftarrow \theta - \mathrm{lr}\, \nabla f(\theta)$.",
        reading="torch.optim.SGD(params) with every default gives plain_gd's trajectory at the default lr "
                "(exactly, on injected gradients), and pytorch_sgd with the defaults equals plain_gd symbolically.",
        expected="holds")
@@ -162,31 +174,32 @@ def c4():
     # 1e-3 is not dyadic: each of the 5 steps rounds a product and a sum (<= 2 ULP each)
     mismatch = first_mismatch(get("plain_gd"), {"lr": Fraction(lr)}, params, rel=20 * 2.0**-53)
     symbolic = equivalence(get("plain_gd"), get("pytorch_sgd", momentum=0, dampening=0, weight_decay=0), same_params=True)
-    rows = (("default lr", str(lr)), ("symbolic: " + describe(symbolic), sp.S.Zero))
+    rows = (("default lr", sp.Rational(str(lr))), (Prose("symbolic: ", describe(symbolic)), sp.S.Zero))
     if mismatch is None and symbolic:
-        return finding("holds", f"5 steps equal plain GD with lr={lr} (within 20 ULP: 1e-3 is not dyadic); "
-                       f"{describe(symbolic)}", rows=rows,
+        return finding("holds", Prose("5 steps equal plain GD with lr ", sp.Rational(str(lr)),
+                                      " (within 20 ULP: 1/1000 is not dyadic); ", describe(symbolic)), rows=rows,
                        torch_version=version)
-    return finding("fails", f"mismatch {mismatch}", rows=rows, witness=mismatch, torch_version=version)
+    return finding("fails", f"first mismatch: {_mismatch(mismatch)}", rows=rows, witness=mismatch, torch_version=version)
 
 
 @claim("D1", source=DOCS, torch=True,
        statement="The first momentum value is not scaled by dampening; dampening applies from the second step.",
-       reading="torch's momentum_buffer after step 1 is the first gradient and afterwards mu b + (1-tau) g, as "
+       reading=r"torch's momentum buffer after step 1 is the first gradient and afterwards $\mu b + (1-\tau) g$, as "
                "pytorch_sgd; a buffer damped from step 1 (MLX's zero-initialised form) is not what torch stores.",
-       assumptions="mu = 1/2, tau = 1/4 (dyadic, exact in float64), injected gradients.", expected="holds")
+       assumptions=r"$\mu = 1/2$, $\tau = 1/4$ (dyadic, exact in float64), injected gradients.", expected="holds")
 def d1():
     options = {"momentum": HALF, "dampening": QUARTER}
     values = {"lr": Fraction(1, 8), "momentum": HALF, "dampening": QUARTER}
     params, buffers, version = drive({**options, "lr": values["lr"]})
     torch_form = first_mismatch(get("pytorch_sgd", weight_decay=0), values, params, buffers, base=b)
     damped = first_mismatch(get("mlx_sgd", weight_decay=0), values, params, buffers, base=b)
-    rows = (("torch buffer after step 1", str(buffers[1])), ("pytorch_sgd mismatch", str(torch_form)),
-            ("damped-from-step-1 mismatch", str(damped)))
+    first = sp.Matrix([sp.Rational(x.numerator, x.denominator) for x in buffers[1]]).T
+    rows = (("torch buffer after step 1", first), ("pytorch_sgd, first mismatch", _mismatch(torch_form)),
+            ("damped from step 1, first mismatch", _mismatch(damped)))
     if torch_form is None and damped is not None:
-        return finding("holds", f"buffer_1 = g_1 = {[str(x) for x in buffers[1]]}; a damped first step would differ at step "
-                       f"{damped['step']}", rows=rows, witness=damped, torch_version=version)
-    return finding("fails", f"torch vs pytorch_sgd: {torch_form}; vs damped: {damped}", rows=rows,
+        return finding("holds", Prose(r"$b_1 = g_1 = $", first, "; a damped first step would differ at step "
+                                      f"{damped['step']}"), rows=rows, witness=damped, torch_version=version)
+    return finding("fails", f"torch vs pytorch_sgd: {_mismatch(torch_form)}; vs damped: {_mismatch(damped)}", rows=rows,
                    witness=torch_form, torch_version=version)
 
 
@@ -205,8 +218,8 @@ D2_CONFIGS = (
        statement="The algorithm box in the torch.optim.SGD docstring (maximize, weight decay, dampening, buffer "
                  "init, Nesterov) is what all three implementations (for-loop, foreach, fused) compute.",
        reading="For every feature combination, each implementation's parameters and buffer equal pytorch_sgd's "
-               "(the box: g <- -g if maximize, + lambda theta, b_1 = g_1, b_t = mu b + (1-tau) g, g + mu b if "
-               "Nesterov, theta - gamma g) exactly, with an lr schedule and a momentum schedule.",
+               r"(the box: $g \leftarrow -g$ if maximize, $+\,\lambda\theta$, $b_1 = g_1$, $b_t = \mu b + (1-\tau) g$, "
+               r"$g + \mu b$ if Nesterov, $\theta - \gamma g$) exactly, with an lr schedule and a momentum schedule.",
        assumptions="CPU, float64, dyadic inputs (exact); the box's symbols read as the catalogue entry pytorch_sgd.",
        expected="holds")
 def d2():
@@ -226,16 +239,17 @@ def d2():
             params, buffers, version = drive({**options, "lr": LRS[0]}, impl=impl, lrs=LRS,
                                              momenta=MOMENTA if "momentum" in hyper else None)
             mismatch = first_mismatch(f, values, params, buffers, base=b if "momentum" in hyper else None)
-            rows.append((f"exact {impl} {options}", "exact" if mismatch is None else str(mismatch)))
+            rows.append((Prose(f"exact, {impl}, ", options_prose(options)), "equal" if mismatch is None
+                         else _mismatch(mismatch)))
             if mismatch is not None and witness is None:
-                witness = {"impl": impl, "options": str(options), **mismatch}
+                witness = {"implementation": impl, "options": str(options_prose(options)), **mismatch}
     swept = verify_sweep(rows)
     if witness is None and swept is not False:
         through = "; verify agrees on all 21 (seeded inputs, schedules)" if swept else \
             "; verify not importable, exact runs only"
         return finding("holds", f"21 exact runs (7 configurations x for-loop/foreach/fused, lr and momentum "
                        f"schedules) equal pytorch_sgd{through}", rows=rows, torch_version=version)
-    return finding("fails", f"{witness or 'verify reports a mismatch'}", rows=rows, witness=witness,
+    return finding("fails", _mismatch(witness) if witness else "verify reports a mismatch", rows=rows, witness=witness,
                    torch_version=version)
 
 
@@ -255,14 +269,15 @@ def verify_sweep(rows: list) -> bool | None:
         for impl in ("for-loop", "foreach", "fused"):
             observed = run(RunConfig(options={"lr": 0.05, **floats}, impl=impl, schedule=schedule, steps=6))
             report = compare(observed, expected(compiled("pytorch_sgd", flags), observed))
-            rows.append((f"verify {impl} {options}", report.describe()))
+            rows.append(("verify run", VerifyRun(options_prose(options), impl, "float64", 6, report.max_ulps,
+                                                 report.max_allowed_ulps, report.passed)))
             ok &= report.passed
     return ok
 
 
 @claim("B6-torch", source="article asking whether PyTorch's Nesterov is incorrect (2023)", torch=True,
-       statement="PyTorch as implemented: v_{t+1} = mu v_t + grad f(theta'_t), theta'_{t+1} = theta'_t - "
-                 "eps(grad f(theta'_t) + mu v_{t+1}).",
+       statement=r"PyTorch as implemented: $v_{t+1} = \mu v_t + \nabla f(\theta'_t)$, $\theta'_{t+1} = \theta'_t - "
+                 r"\varepsilon(\nabla f(\theta'_t) + \mu v_{t+1})$.",
        reading="torch.optim.SGD(nesterov=True) computes pytorch_nesterov_implemented (parameters and buffer), "
                "with lr and momentum schedules.",
        expected="holds")
@@ -272,4 +287,4 @@ def b6_torch():
     if mismatch is None:
         return finding("holds", "5 steps with lr and momentum schedules equal pytorch_nesterov_implemented exactly",
                        torch_version=version)
-    return finding("fails", str(mismatch), witness=mismatch, torch_version=version)
+    return finding("fails", f"first mismatch: {_mismatch(mismatch)}", witness=mismatch, torch_version=version)

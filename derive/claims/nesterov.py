@@ -10,8 +10,8 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.catalogue import get
-from derive.claims import claim, finding
-from derive.claims.evidence import CONSTANT, EPS, MU, by_schedule, condition_of, describe
+from derive.claims import claim
+from derive.claims.evidence import CONSTANT, EPS, MU, Prose, by_schedule, condition_of, describe, finding, joined, proof_rows
 from derive.equivalence import equivalence, inverse_params_map, recovery, translation
 from derive.symbols import b, eps, g, grad_f, mu, t, theta, theta_la, v
 from derive.unroll import closed_form, iterate
@@ -29,14 +29,14 @@ def one_step(name: str, **options) -> dict:
 
 def matches(name: str, statement: dict) -> tuple[bool, tuple]:
     got = one_step(name)
-    rows = tuple((f"{base}_t: program - statement", sp.simplify(got[base] - value)) for base, value in statement.items())
+    rows = tuple((Prose("program minus statement, ", base[t]), sp.simplify(got[base] - value)) for base, value in statement.items())
     return all(r == 0 for _, r in rows), rows
 
 
 @claim("B1", source=ARTICLE,
-       statement="Original (Sutskever eqs. 3-4): v_{t+1} = mu v_t - eps grad f(theta_t + mu v_t), "
-                 "theta_{t+1} = theta_t + v_{t+1}.",
-       reading="The catalogue's sutskever_nesterov runs exactly these equations (step t: eps_t, mu_t).",
+       statement=r"Original (Sutskever eqs. 3-4): $v_{t+1} = \mu v_t - \varepsilon \nabla f(\theta_t + \mu v_t)$, "
+                 r"$\theta_{t+1} = \theta_t + v_{t+1}$.",
+       reading=r"The catalogue's sutskever_nesterov runs exactly these equations (step $t$: $\varepsilon_t, \mu_t$).",
        expected="holds")
 def b1():
     ok, rows = matches(NAG, {v: mu[t] * v[t - 1] - eps[t] * grad_f(theta[t - 1] + mu[t] * v[t - 1]),
@@ -46,8 +46,8 @@ def b1():
 
 
 @claim("B2", source=ARTICLE + "; PyTorch documentation note",
-       statement="PyTorch documentation note: v_{t+1} = mu v_t + g_{t+1}, theta_{t+1} = theta_t - eps v_{t+1}, "
-                 "with g_{t+1} the gradient at the shifted point theta_t - eps mu v_t.",
+       statement=r"PyTorch documentation note: $v_{t+1} = \mu v_t + g_{t+1}$, $\theta_{t+1} = \theta_t - \varepsilon v_{t+1}$, "
+                 r"with $g_{t+1}$ the gradient at the shifted point $\theta_t - \varepsilon \mu v_t$.",
        reading="The catalogue's pytorch_nesterov_documented runs exactly these equations.",
        expected="holds")
 def b2():
@@ -60,39 +60,39 @@ def b2():
 
 @claim("B2-nag", source=ARTICLE,
        statement="The documentation's form is Sutskever's Nesterov with the lr moved out of the velocity.",
-       reading="pytorch_nesterov_documented and sutskever_nesterov give the same parameters (v = -eps b).",
-       assumptions="v_0 = 0; schedules eps_t, mu_t, or constants.",
+       reading=r"pytorch_nesterov_documented and sutskever_nesterov give the same parameters ($v = -\varepsilon b$).",
+       assumptions=r"$v_0 = 0$; schedules $\varepsilon_t, \mu_t$, or constants.",
        expected="holds under a condition", condition="constant learning rate")
 def b2_nag():
     schedule = equivalence(get(NAG), get(DOC), same_params=True)
     constant = equivalence(get(NAG, lr=EPS), get(DOC, lr=EPS), same_params=True)
-    return by_schedule(schedule, constant, what="Sutskever NAG -> documented PyTorch Nesterov")
+    return by_schedule(schedule, constant, what="Sutskever NAG → documented PyTorch Nesterov")
 
 
 @claim("B3", source=ARTICLE,
-       statement="With v_0 = 0, the first update is the same in both: theta_1 = theta_0 - eps grad f(theta_0).",
-       reading="After one step, B1 and B2 both equal plain gradient descent's first step, gradient at theta_0.",
-       assumptions="v_0 = 0; any eps_1, mu_1.", expected="holds")
+       statement=r"With $v_0 = 0$, the first update is the same in both: $\theta_1 = \theta_0 - \varepsilon \nabla f(\theta_0)$.",
+       reading=r"After one step, B1 and B2 both equal plain gradient descent's first step, gradient at $\theta_0$.",
+       assumptions=r"$v_0 = 0$; any $\varepsilon_1, \mu_1$.", expected="holds")
 def b3():
     gd = iterate(get("plain_gd"), 1)[theta]
     rows = []
     for name in (NAG, DOC):
         f = get(name)
         point = sp.expand(f.gradient_point(f.initial_state(), 1))
-        rows.append((f"{name}: gradient point at step 1 - theta_0", point - theta[0]))
-        rows.append((f"{name}: theta_1 - (theta_0 - eps_1 g_1)", sp.expand(iterate(f, 1)[f.params] - gd)))
+        rows.append((Prose(f"{name}: gradient point at step 1 minus ", theta[0]), point - theta[0]))
+        rows.append((Prose(f"{name}: ", theta[1], " minus plain GD's"), sp.expand(iterate(f, 1)[f.params] - gd)))
     ok = all(r == 0 for _, r in rows)
-    return finding("holds" if ok else "fails", "both first steps equal plain GD's, gradient at theta_0" if ok
+    return finding("holds" if ok else "fails", Prose("both first steps equal plain GD's, gradient at ", theta[0]) if ok
                    else "a first step differs", rows=rows)
 
 
 @claim("B4", source=ARTICLE,
-       statement="With a time-varying eps_t and v_0 = 0, the original's parameters are a discounted sum of "
-                 "gradients in which each gradient keeps the eps at which it entered; PyTorch's rescales the "
-                 "whole accumulated sum by the current eps_t. Give both closed forms.",
-       reading="Coefficient of g_k in theta_T: B1: -eps_k sum_{j=k..T} prod_{i=k+1..j} mu_i; B2: "
-               "-sum_{j=k..T} eps_j prod_{i=k+1..j} mu_i (gradients as inputs, each at its own point).",
-       assumptions="v_0 = 0; T = 4; the closed forms of derive.unroll compared with these sums.",
+       statement=r"With a time-varying $\varepsilon_t$ and $v_0 = 0$, the original's parameters are a discounted sum of "
+                 r"gradients in which each gradient keeps the $\varepsilon$ at which it entered; PyTorch's rescales the "
+                 r"whole accumulated sum by the current $\varepsilon_t$. Give both closed forms.",
+       reading=r"Coefficient of $g_k$ in $\theta_T$: B1: $-\varepsilon_k \sum_{j=k}^{T} \prod_{i=k+1}^{j} \mu_i$; B2: "
+               r"$-\sum_{j=k}^{T} \varepsilon_j \prod_{i=k+1}^{j} \mu_i$ (gradients as inputs, each at its own point).",
+       assumptions=r"$v_0 = 0$; $T = 4$; the closed forms of derive.unroll compared with these sums.",
        expected="holds")
 def b4():
     T, rows, ok = 4, [], True
@@ -104,29 +104,31 @@ def b4():
             claimed = -sp.Sum(lr_of(k, j) * sp.Product(mu[i], (i, k + 1, j)), (j, k, T)).doit()
             residual = sp.expand(cf.coefficient(f.params, g[k]) - claimed)
             ok &= residual == 0
-            rows.append((f"{name}: coefficient of g_{k} in theta_{T}", cf.coefficient(f.params, g[k])))
+            rows.append((Prose(f"{name}: coefficient of ", g[k], " in ", theta[T]), sp.factor(cf.coefficient(f.params, g[k]))))
     verdict = "holds" if ok else "fails"
-    return finding(verdict, "closed forms at T = 4: B1 keeps eps_k on g_k; B2 weighs g_k by sum_j eps_j prod mu"
+    return finding(verdict, Prose(r"closed forms at $T = 4$: B1 keeps $\varepsilon_k$ on $g_k$; B2 weighs $g_k$ by "
+                                   r"$\sum_j \varepsilon_j \prod \mu$")
                    if ok else "a closed-form coefficient differs from the stated sums", rows=rows)
 
 
 @claim("B5", source=ARTICLE,
        statement="The sign difference between the two (gradient added vs subtracted in v) has no effect when v_0 = 0.",
-       reading="Momentum with v <- mu v + eps g, theta <- theta - v (Caffe's sign) gives the same parameters as "
-               "v <- mu v - eps g, theta <- theta + v, for every lr and momentum schedule.",
-       assumptions="v_0 = 0 in both (V = -v).", expected="holds")
+       reading=r"Momentum with $v \leftarrow \mu v + \varepsilon g$, $\theta \leftarrow \theta - v$ (Caffe's sign) "
+               r"gives the same parameters as $v \leftarrow \mu v - \varepsilon g$, $\theta \leftarrow \theta + v$, "
+               "for every lr and momentum schedule.",
+       assumptions=r"$v_0 = 0$ in both ($V = -v$).", expected="holds")
 def b5():
     result = equivalence(get("sutskever_momentum"), get("caffe_sgd", weight_decay=0), same_params=True)
     if result:
-        return finding("holds", f"exact under any schedule: {describe(result)}", rows=result.rows[-5:])
-    return finding("fails", describe(result), rows=result.rows, witness=result.witness)
+        return finding("holds", Prose("exact under any schedule: ", describe(result)), rows=proof_rows(result.rows[-5:]))
+    return finding("fails", describe(result), rows=proof_rows(result.rows), witness=result.witness)
 
 
 @claim("B6", source=ARTICLE,
-       statement="PyTorch as implemented: v_{t+1} = mu v_t + grad f(theta'_t), theta'_{t+1} = theta'_t - "
-                 "eps(grad f(theta'_t) + mu v_{t+1}); the gradient is evaluated at the current (stored) parameters.",
-       reading="The catalogue's pytorch_nesterov_implemented runs these equations from step 2 on (step 1 starts "
-               "the buffer at the first gradient, the same value from v_0 = 0); torch itself is judged in B6-torch.",
+       statement=r"PyTorch as implemented: $v_{t+1} = \mu v_t + \nabla f(\theta'_t)$, $\theta'_{t+1} = \theta'_t - "
+                 r"\varepsilon(\nabla f(\theta'_t) + \mu v_{t+1})$; the gradient is evaluated at the current (stored) parameters.",
+       reading=r"The catalogue's pytorch_nesterov_implemented runs these equations from step 2 on (step 1 starts "
+               r"the buffer at the first gradient, the same value from $v_0 = 0$); torch itself is judged in B6-torch.",
        expected="holds")
 def b6():
     ok, rows = matches(IMPL, {b: mu[t] * b[t - 1] + grad_f(theta_la[t - 1]),
@@ -137,11 +139,11 @@ def b6():
 
 
 @claim("B7", source=ARTICLE,
-       statement="The change of variables theta'_t = theta_t - eps mu v_t turns B2 into B6 exactly "
-                 "(also judged with a time-varying eps_t).",
-       reading="Constant eps, mu: the stated substitution maps B2's trajectory onto B6's. Schedules: search every "
-               "S_t (the gradient point forces theta'_t = theta_t - eps_{t+1} mu_{t+1} v_t).",
-       assumptions="v_0 = 0; gradient as an undefined function; T = 4 then induction.",
+       statement=r"The change of variables $\theta'_t = \theta_t - \varepsilon \mu v_t$ turns B2 into B6 exactly "
+                 r"(also judged with a time-varying $\varepsilon_t$).",
+       reading=r"Constant $\varepsilon, \mu$: the stated substitution maps B2's trajectory onto B6's. Schedules: search every "
+               r"$S_t$ (the gradient point forces $\theta'_t = \theta_t - \varepsilon_{t+1} \mu_{t+1} v_t$).",
+       assumptions=r"$v_0 = 0$; gradient as an undefined function; $T = 4$ then induction.",
        expected="holds under a condition", condition="eps_t mu_t constant")
 def b7():
     stated = sp.Matrix([[1, -EPS * MU], [0, 1]])
@@ -150,66 +152,72 @@ def b7():
     search = equivalence(get(DOC), get(IMPL))
     if not search:  # the witness follows the map the gradient point forces
         search = equivalence(get(DOC), get(IMPL), substitution=forced)
-    return by_schedule(search, constant, what="B2 -> B6")
+    return by_schedule(search, constant, what="B2 → B6")
 
 
 @claim("B8", source=ARTICLE,
-       statement="PyTorch's stored parameters are theta', not theta; theta is recoverable at every step from "
-                 "theta' and v, but PyTorch applies no correction at the end, so its final output is an "
+       statement=r"PyTorch's stored parameters are $\theta'$, not $\theta$; $\theta$ is recoverable at every step from "
+                 r"$\theta'$ and $v$, but PyTorch applies no correction at the end, so its final output is an "
                  "approximation of the 'actual' parameters.",
-       reading="(i) theta_t = theta'_t + eps_{t+1} mu_{t+1} b_t exactly at every step; (ii) theta'_T != theta_T "
-               "in general (the output differs by eps mu b_T).",
-       assumptions="v_0 = 0; B2 is the 'actual' iterate.",
+       reading=r"(i) $\theta_t = \theta'_t + \varepsilon_{t+1} \mu_{t+1} b_t$ exactly at every step; (ii) $\theta'_T \neq \theta_T$ "
+               r"in general (the output differs by $\varepsilon \mu b_T$).",
+       assumptions=r"$v_0 = 0$; B2 is the 'actual' iterate.",
        expected="holds under a condition", condition="eps_t mu_t constant")
 def b8():
     constant, schedule = recovery(constant=True), recovery(constant=False)
     doc, impl = get(DOC, **CONSTANT), get(IMPL, **CONSTANT)
-    rows = [("schedule: " + describe(schedule), getattr(schedule, "residual", sp.S.Zero))]
+    rows = [(Prose("schedule: ", describe(schedule)), getattr(schedule, "residual", sp.S.Zero))]
     if not constant:
         return finding("fails", describe(constant), rows=rows, witness=constant.witness)
     back = inverse_params_map(constant, doc, impl)
-    rows.append(("theta_t from (theta'_t, b_t)", back))
+    rows.append((Prose(theta[t], " from the stored state"), back))
     # (ii): the stored output is not the recovered one: their difference on a concrete run.
     from derive.equivalence import TARGET, witness
 
     diff = witness(doc, impl, TARGET[t] - theta[t], steps=3, values={EPS: sp.Rational(1, 2), MU: sp.Rational(1, 2)})
     if schedule:
-        return finding("holds", f"recovery {back} exact under any schedule", rows=rows, witness=diff)
-    return finding("holds under a condition", f"constant: theta_t = {back} exactly, and theta'_T - theta_T = "
-                   f"{diff and diff['difference']} on the witness run; schedules: {describe(schedule)}",
+        return finding("holds", Prose("recovery ", back, " exact under any schedule"), rows=rows, witness=diff)
+    gap = sp.Rational(diff["difference"]) if diff else sp.nan
+    return finding("holds under a condition", Prose("constant: ", sp.Eq(theta[t], back, evaluate=False),
+                                                    r" exactly, and $\theta'_T - \theta_T = $", gap,
+                                                    " on the witness run; schedules: ", describe(schedule)),
                    condition=condition_of(schedule), rows=rows, witness=diff)
 
 
 @claim("B9", source=ARTICLE,
-       statement="PyTorch initialises the momentum buffer with the first gradient; this is the same as v_0 = 0 "
-                 "(judge also with dampening tau != 0).",
-       reading="torch.optim.SGD (first-gradient buffer) gives the same parameters as the same update from a "
-               "zero buffer (MLX's form), for every schedule; tau = 0 and tau symbolic.",
-       assumptions="lambda = 0, no Nesterov.", expected="holds under a condition", condition="tau = 0")
+       statement=r"PyTorch initialises the momentum buffer with the first gradient; this is the same as $v_0 = 0$ "
+                 r"(judge also with dampening $\tau \neq 0$).",
+       reading=r"torch.optim.SGD (first-gradient buffer) gives the same parameters as the same update from a "
+               r"zero buffer (MLX's form), for every schedule; $\tau = 0$ and $\tau$ symbolic.",
+       assumptions=r"$\lambda = 0$, no Nesterov.", expected="holds under a condition", condition="tau = 0")
 def b9():
     undamped = equivalence(get("mlx_sgd", dampening=0, weight_decay=0),
                            get("pytorch_sgd", dampening=0, weight_decay=0), same_params=True)
     damped = equivalence(get("mlx_sgd", weight_decay=0), get("pytorch_sgd", weight_decay=0), same_params=True)
-    rows = (("tau = 0: " + describe(undamped), sp.S.Zero), ("tau: " + describe(damped), getattr(damped, "residual", 0)))
+    rows = ((Prose(r"$\tau = 0$: ", describe(undamped)), sp.S.Zero),
+            (Prose(r"$\tau \neq 0$: ", describe(damped)), getattr(damped, "residual", 0)))
     if undamped and not damped:
-        return finding("holds under a condition", f"tau = 0: {describe(undamped)}; tau != 0: {describe(damped)}",
-                       condition=f"tau = 0 (generic residual: {condition_of(damped)})", rows=rows,
+        return finding("holds under a condition", Prose(r"$\tau = 0$: ", describe(undamped), r"; $\tau \neq 0$: ",
+                                                        describe(damped)),
+                       condition=Prose(r"$\tau = 0$ (generic residual: ", condition_of(damped), ")"), rows=rows,
                        witness=damped.witness)
-    return finding("holds" if undamped else "fails", f"tau = 0: {describe(undamped)}; tau: {describe(damped)}", rows=rows)
+    return finding("holds" if undamped else "fails", Prose(r"$\tau = 0$: ", describe(undamped), r"; $\tau$: ",
+                                                           describe(damped)), rows=rows)
 
 
 @claim("B10", source=ARTICLE,
        statement="The first update of the 'actual' parameters under B6 equals B3.",
-       reading="theta_1 recovered from B6's (theta'_1, b_1) by the B7 map equals theta_0 - eps grad f(theta_0).",
-       assumptions="constant eps, mu (as the source); v_0 = 0.", expected="holds")
+       reading=r"$\theta_1$ recovered from B6's $(\theta'_1, b_1)$ by the B7 map equals $\theta_0 - \varepsilon \nabla f(\theta_0)$.",
+       assumptions=r"constant $\varepsilon, \mu$ (as the source); $v_0 = 0$.", expected="holds")
 def b10():
     doc, impl = get(DOC, **CONSTANT), get(IMPL, **CONSTANT)
     proof = recovery(constant=True)
     state = {s: e.xreplace({impl.params[0]: theta[0]}) for s, e in iterate(impl, 1).items()}
     recovered = inverse_params_map(proof, doc, impl, step=1).xreplace({s[1]: state[s] for s in impl.state})
     residual = sp.expand(recovered - iterate(get("plain_gd", lr=EPS), 1)[theta])
-    rows = (("recovered theta_1 - (theta_0 - eps g_1)", residual),)
-    return finding("holds" if residual == 0 else "fails", f"recovered theta_1 - plain GD step = {residual}", rows=rows)
+    rows = ((Prose("recovered ", theta[1], " minus plain GD's first step"), residual),)
+    return finding("holds" if residual == 0 else "fails", Prose("recovered ", theta[1], " minus plain GD's step = ",
+                                                                residual), rows=rows)
 
 
 @claim("B11", source=ARTICLE,
@@ -224,7 +232,7 @@ def b11():
     rows, source = [], None
     for conv in CONVENTIONS.values():
         doc, impl = count(get(DOC, **CONSTANT), conv), count(get(IMPL, **CONSTANT), conv)
-        rows.append((f"{conv.name}: B2 | B6", f"{doc.total} ({doc.mul} mul) | {impl.total} ({impl.mul} mul)"))
+        rows.append((f"{conv.name}: B2, B6", f"{doc.total} ({doc.mul} mul), {impl.total} ({impl.mul} mul)"))
         if (doc.total, impl.total, doc.mul - impl.mul) == (7, 6, 1):
             source = source or conv
     if source is None:
@@ -237,19 +245,21 @@ def b11():
 @claim("B8-retune", source=ARTICLE + " (the 'actual parameters' under a schedule)",
        statement="Under a time-varying learning rate, torch's Nesterov is still the documented Nesterov (B2) "
                  "with some retuned learning-rate or momentum schedule.",
-       reading="Search jointly for a schedule nu_t (B2's lr, then B2's momentum) and any change of variables "
-               "S_t mapping torch's (theta', b) onto B2's state, for every objective.",
-       assumptions="v_0 = 0; T = 4; generic hyperparameters; the searched form: B2 with one schedule "
-                   "replaced by nu_t.",
+       reading=r"Search jointly for a schedule $\nu_t$ (B2's lr, then B2's momentum) and any change of variables "
+               r"$S_t$ mapping torch's $(\theta', b)$ onto B2's state, for every objective.",
+       assumptions=r"$v_0 = 0$; $T = 4$; generic hyperparameters; the searched form: B2 with one schedule "
+                   r"replaced by $\nu_t$.",
        expected="holds under a condition", condition="eps_t mu_t constant")
 def b8_retune():
     rows, residuals = [], []
     for role in ("lr", "momentum"):
         found = translation(get(IMPL), DOC, role=role, same_params=False)
-        rows.append((f"B2 with {role} nu_t: " + describe(found.result), getattr(found.result, "residual", sp.S.Zero)))
+        rows.append((Prose(f"B2 with {role} ", r"$\nu_t$: ", describe(found.result)),
+                     getattr(found.result, "residual", sp.S.Zero)))
         if not found:
             residuals.append(found.result)
     if len(residuals) == 2 and recovery(constant=True):  # with eps mu constant the identity retune works (B7)
-        return finding("holds under a condition", "no lr or momentum schedule for B2 reproduces torch's Nesterov: "
-                       + "; ".join(describe(r) for r in residuals), condition=condition_of(residuals[0]), rows=rows)
-    return finding("holds", "a retuned schedule exists: " + "; ".join(str(r[0]) for r in rows), rows=rows)
+        return finding("holds under a condition", Prose("no lr or momentum schedule for B2 reproduces torch's Nesterov: ",
+                                                        joined(describe(r) for r in residuals)),
+                       condition=condition_of(residuals[0]), rows=rows)
+    return finding("holds", Prose("a retuned schedule exists: ", joined(r[0] for r in rows)), rows=rows)

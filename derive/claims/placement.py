@@ -10,8 +10,8 @@ from dataclasses import replace
 import sympy as sp
 
 from derive.catalogue import get
-from derive.claims import claim, finding
-from derive.claims.evidence import CONSTANT, EPS, MU, by_schedule, describe
+from derive.claims import claim
+from derive.claims.evidence import CONSTANT, EPS, MU, Prose, by_schedule, describe, finding, proof_rows
 from derive.equivalence import equivalence, translation
 from derive.formulation import Assign
 from derive.symbols import eps, g, mu, t
@@ -22,24 +22,26 @@ PAPER, PT = "sutskever_momentum", "pytorch_momentum_documented"
 
 
 @claim("A1", source=ARTICLE,
-       statement="Paper form (Sutskever et al. 2013): v <- rho v + lr g, p <- p - v. PyTorch form: "
-                 "v <- rho v + g, p <- p - lr v. The only difference is where lr is applied.",
-       reading="The two forms give the same parameter trajectory for every objective "
-               "(some v' = S_t v maps one onto the other), for a learning-rate schedule eps_t.",
-       assumptions="v_0 = 0 in both; momentum schedule mu_t shared; gradient as an undefined function.",
+       statement=r"Paper form (Sutskever et al. 2013): $v \leftarrow \rho v + \mathrm{lr}\, g$, $p \leftarrow p - v$. "
+                 r"PyTorch form: $v \leftarrow \rho v + g$, $p \leftarrow p - \mathrm{lr}\, v$. "
+                 "The only difference is where lr is applied.",
+       reading=r"The two forms give the same parameter trajectory for every objective "
+               r"(some $v' = S_t v$ maps one onto the other), for a learning-rate schedule $\varepsilon_t$.",
+       assumptions=r"$v_0 = 0$ in both; momentum schedule $\mu_t$ shared; gradient as an undefined function.",
        expected="holds under a condition", condition="constant learning rate")
 def a1():
     schedule = equivalence(get(PAPER), get(PT), same_params=True)
     constant = equivalence(get(PAPER, lr=EPS), get(PT, lr=EPS), same_params=True)
-    return by_schedule(schedule, constant, what="paper -> PyTorch placement")
+    return by_schedule(schedule, constant, what="paper → PyTorch placement")
 
 
 @claim("A2", source=ARTICLE,
-       statement="Substituting v' = lr v into PyTorch's form gives p <- p - v' and "
-                 "v' <- (lr rho) v + lr g; setting rho' = lr rho gives the paper's formula.",
-       reading="PyTorch's form with momentum rho equals the paper's form with momentum rho' = lr rho "
-               "(constant lr and rho).",
-       assumptions="constant lr = epsilon and rho = mu; v_0 = 0.",
+       statement=r"Substituting $v' = \mathrm{lr}\, v$ into PyTorch's form gives $p \leftarrow p - v'$ and "
+                 r"$v' \leftarrow (\mathrm{lr}\,\rho) v + \mathrm{lr}\, g$; setting $\rho' = \mathrm{lr}\,\rho$ "
+                 "gives the paper's formula.",
+       reading=r"PyTorch's form with momentum $\rho$ equals the paper's form with momentum $\rho' = \mathrm{lr}\,\rho$ "
+               r"(constant lr and $\rho$).",
+       assumptions=r"constant $\mathrm{lr} = \varepsilon$ and $\rho = \mu$; $v_0 = 0$.",
        expected="fails")
 def a2():
     pt = get(PT, **CONSTANT)
@@ -49,13 +51,14 @@ def a2():
     substituted = sp.expand(EPS * new[buf] - (EPS * MU * buf[t - 1] + EPS * g[t]))
     claimed = equivalence(pt, get(PAPER, lr=EPS, momentum=EPS * MU), same_params=True)
     found = translation(pt, PAPER, lr=EPS)
-    rows = (("lr b_t - ((lr rho) b_{t-1} + lr g_t)", substituted),
-            ("residual with rho' = lr rho", claimed.residual if not claimed else sp.S.Zero),
-            ("momentum that works, rho'_t", found.schedule if found else sp.nan))
+    rows = ((r"substitution step: $\varepsilon b_t - (\varepsilon\mu\, b_{t-1} + \varepsilon g_t)$", substituted),
+            (r"residual with $\rho' = \varepsilon\mu$", claimed.residual if not claimed else sp.S.Zero),
+            (r"momentum that works, $\rho'_t$", found.schedule if found else sp.nan))
     if claimed:
-        return finding("holds", f"rho' = lr rho reproduces PyTorch: {describe(claimed)}", rows=rows)
-    return finding("fails", f"the substitution step is right (residual {substituted}) but rho' = lr rho is not: "
-                   f"{describe(claimed)}; the solver finds rho'_t = {found.schedule}",
+        return finding("holds", Prose(r"$\rho' = \mathrm{lr}\,\rho$ reproduces PyTorch: ", describe(claimed)), rows=rows)
+    return finding("fails", Prose("the substitution step is right (residual ", substituted,
+                                  r") but $\rho' = \mathrm{lr}\,\rho$ is not: ", describe(claimed),
+                                  r"; the solver finds $\rho'_t = $", found.schedule),
                    rows=rows, witness=claimed.witness)
 
 
@@ -63,10 +66,11 @@ def a2():
        statement="PyTorch's form keeps momentum invariant to changes of the learning rate; when a schedule "
                  "lowers lr, PyTorch's form only takes smaller steps, whereas under the paper form the "
                  "momentum effectively increases (later gradients weigh less in the velocity).",
-       reading="(i) In PyTorch's step theta_T - theta_{T-1}, the weights of g_k relative to g_T are free of "
-               "every eps; in the paper's they carry eps_k/eps_T. (ii) The paper form equals PyTorch's form "
-               "with momentum mu'_t = mu_t eps_{t-1}/eps_t, which exceeds mu_t exactly when eps_t < eps_{t-1}.",
-       assumptions="v_0 = 0; T = 4 for (i); schedules eps_t, mu_t > 0.",
+       reading=r"(i) In PyTorch's step $\theta_T - \theta_{T-1}$, the weights of $g_k$ relative to $g_T$ are free of "
+               r"every $\varepsilon$; in the paper's they carry $\varepsilon_k/\varepsilon_T$. (ii) The paper form "
+               r"equals PyTorch's form with momentum $\mu'_t = \mu_t \varepsilon_{t-1}/\varepsilon_t$, which exceeds "
+               r"$\mu_t$ exactly when $\varepsilon_t < \varepsilon_{t-1}$.",
+       assumptions=r"$v_0 = 0$; $T = 4$ for (i); schedules $\varepsilon_t, \mu_t > 0$.",
        expected="holds")
 def a3():
     T = 4
@@ -82,14 +86,15 @@ def a3():
     found = translation(get(PAPER), PT)
     delta = sp.Symbol("delta", positive=True)
     excess = sp.factor((found.schedule - mu[t]).subs(eps[t - 1], eps[t] + delta)) if found else sp.nan
-    rows = (("PyTorch: weight of g_k / weight of g_4 in step 4", sp.Tuple(*ratios[PT])),
-            ("paper: weight of g_k / weight of g_4 in step 4", sp.Tuple(*ratios[PAPER])),
-            ("equivalent PyTorch momentum mu'_t", found.schedule if found else sp.nan),
-            ("mu'_t - mu_t with eps_{t-1} = eps_t + delta", excess))
+    rows = ((r"PyTorch: weight of $g_k$ over weight of $g_4$ in step 4, $k = 1, 2, 3$", sp.Tuple(*ratios[PT])),
+            (r"paper: weight of $g_k$ over weight of $g_4$ in step 4, $k = 1, 2, 3$", sp.Tuple(*ratios[PAPER])),
+            (r"equivalent PyTorch momentum $\mu'_t$", found.schedule if found else sp.nan),
+            (r"$\mu'_t - \mu_t$ with $\varepsilon_{t-1} = \varepsilon_t + \delta$", excess))
     increases = bool(found) and bool(sp.posify(excess)[0].is_positive)
     if pt_free and paper_carries and increases:
-        return finding("holds", f"PyTorch's relative weights are free of eps; the paper's carry eps_k/eps_T; "
-                       f"paper = PyTorch with mu'_t = {found.schedule} > mu_t when lr drops", rows=rows)
+        return finding("holds", Prose(r"PyTorch's relative weights are free of $\varepsilon$; the paper's carry "
+                                      r"$\varepsilon_k/\varepsilon_T$; paper = PyTorch with $\mu'_t = $", found.schedule,
+                                      r" $> \mu_t$ when lr drops"), rows=rows)
     return finding("fails", f"relative weights: PyTorch free of eps {pt_free}, paper carries eps {paper_carries}, "
                    f"effective momentum increases {increases}", rows=rows)
 
@@ -107,23 +112,24 @@ def lr_in_gradient():
 @claim("A4", source=ARTICLE,
        statement="Applying lr to the gradient before it enters the velocity turns PyTorch's implementation "
                  "into the paper's formula (an alternative implementation of torch.optim.SGD).",
-       reading="PyTorch's program with lr = 1 fed the gradient eps_t g_t gives the paper form's parameter "
+       reading=r"PyTorch's program with $\mathrm{lr} = 1$ fed the gradient $\varepsilon_t g_t$ gives the paper form's parameter "
                "trajectory, for every lr schedule.",
-       assumptions="v_0 = 0; schedules eps_t, mu_t.", expected="holds")
+       assumptions=r"$v_0 = 0$; schedules $\varepsilon_t, \mu_t$.", expected="holds")
 def a4():
     result = equivalence(get(PAPER), lr_in_gradient(), same_params=True)
     if result:
-        return finding("holds", f"exact under any schedule: {describe(result)}", rows=result.rows[-5:])
-    return finding("fails", describe(result), rows=result.rows, witness=result.witness)
+        return finding("holds", Prose("exact under any schedule: ", describe(result)), rows=proof_rows(result.rows[-5:]))
+    return finding("fails", describe(result), rows=proof_rows(result.rows), witness=result.witness)
 
 
 @claim("A5", source=ARTICLE,
        statement="Algorithms tuned under the paper form (decoupled lr and momentum, e.g. YellowFin) do not "
                  "carry over to PyTorch unchanged.",
-       reading="Under a time-varying lr, PyTorch reproduces the paper form's (eps_t, mu_t) only with the "
-               "translated momentum mu'_t = mu_t eps_{t-1}/eps_t (and the paper reproduces PyTorch's with "
-               "mu_t eps_t/eps_{t-1}); the unchanged mu'_t = mu_t works only for a constant lr.",
-       assumptions="v_0 = 0; schedules eps_t, mu_t; step 1's momentum is never read (v_0 = 0).",
+       reading=r"Under a time-varying lr, PyTorch reproduces the paper form's $(\varepsilon_t, \mu_t)$ only with the "
+               r"translated momentum $\mu'_t = \mu_t \varepsilon_{t-1}/\varepsilon_t$ (and the paper reproduces "
+               r"PyTorch's with $\mu_t \varepsilon_t/\varepsilon_{t-1}$); the unchanged $\mu'_t = \mu_t$ works only "
+               "for a constant lr.",
+       assumptions=r"$v_0 = 0$; schedules $\varepsilon_t, \mu_t$; step 1's momentum is never read ($v_0 = 0$).",
        expected="holds")
 def a5():
     forward = translation(get(PAPER), PT)
@@ -133,21 +139,22 @@ def a5():
             ("paper momentum reproducing PyTorch", backward.schedule if backward else sp.nan),
             ("unchanged momentum: residual", unchanged.residual if not unchanged else sp.S.Zero))
     if forward and backward and not unchanged:
-        return finding("holds", f"map mu'_t = {forward.schedule} (inverse {backward.schedule}); "
-                       f"unchanged mu fails: {describe(unchanged)}", rows=rows, witness=unchanged.witness)
+        return finding("holds", Prose(r"map $\mu'_t = $", forward.schedule, " (inverse ", backward.schedule,
+                                      r"); unchanged $\mu$ fails: ", describe(unchanged)),
+                       rows=rows, witness=unchanged.witness)
     return finding("fails", f"translation found {bool(forward)}, unchanged works {bool(unchanged)}", rows=rows)
 
 
 @claim("D3", source="PyTorch documentation (torch.optim.SGD note)",
        statement="With a constant learning rate, PyTorch's momentum and the paper's give identical parameter "
                  "trajectories.",
-       reading="torch.optim.SGD as implemented (first-gradient buffer, tau = 0, lambda = 0) and Sutskever's "
+       reading=r"torch.optim.SGD as implemented (first-gradient buffer, $\tau = 0$, $\lambda = 0$) and Sutskever's "
                "momentum give the same parameters at every step for a constant lr, any momentum schedule.",
-       assumptions="constant lr epsilon; momentum schedule mu_t shared; v_0 = 0 for the paper form.",
+       assumptions=r"constant lr $\varepsilon$; momentum schedule $\mu_t$ shared; $v_0 = 0$ for the paper form.",
        expected="holds")
 def d3():
     torch_sgd = dict(dampening=0, weight_decay=0)
     result = equivalence(get(PAPER, lr=EPS), get("pytorch_sgd", lr=EPS, **torch_sgd), same_params=True)
     if result:
-        return finding("holds", f"exact for constant lr: {describe(result)}", rows=result.rows[-5:])
-    return finding("fails", describe(result), rows=result.rows, witness=result.witness)
+        return finding("holds", Prose("exact for constant lr: ", describe(result)), rows=proof_rows(result.rows[-5:]))
+    return finding("fails", describe(result), rows=proof_rows(result.rows), witness=result.witness)

@@ -22,24 +22,33 @@ from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.render import convention as conventions
 from derive.render.derivation import A, B, C, Row, closed_form_rows, expression_rows, system_rows, update_rows, x
-from derive.render.document import Display, Document, Section, Table, math, text
-from derive.symbols import T, eps, g, mu, t
+from derive.render.document import Display, Document, Section, text
+from derive.render.printer import house_latex
+from derive.symbols import T, eps, g, k, mu, t
 from derive.unroll import closed_form
 
 TITLE = "Appendix: SGD with momentum and Nesterov momentum, derived and checked"
+Phi = sp.IndexedBase("Phi")  # the transition kernel, as the induction names it
 CHECK_UP_TO = 8  # horizons T = 1..8 at which each symbolic closed form is compared with the unroll
+SECTIONS = ("formulations", "claims", "opcount", "verify")  # in the order they appear
 
 
 @dataclass(frozen=True)
 class Options:
-    """What the appendix contains: ``only`` (formulation names and claim ids), the worked horizon, the convention."""
+    """What the appendix contains: ``sections`` (of :data:`SECTIONS`), ``only`` (formulation names and
+    claim ids, filtering every section), the worked horizon, the convention."""
 
     only: tuple[str, ...] = ()
     horizon: int = 3
     convention: str = "paper"
     check_up_to: int = CHECK_UP_TO  # 0: the induction proof alone (derive report; the tests still compare)
+    sections: tuple[str, ...] = SECTIONS
 
     def __post_init__(self):
+        unknown = [s for s in self.sections if s not in SECTIONS]
+        if unknown or not self.sections:
+            raise DeriveError(f"--sections: unknown section {', '.join(unknown) or '(none given)'}; "
+                              f"use a comma-separated list of {','.join(SECTIONS)}")
         if self.convention not in conventions.CONVENTIONS:
             raise DeriveError(f"unknown convention {self.convention!r}; use one of {', '.join(conventions.CONVENTIONS)}")
         if not 1 <= self.horizon <= 6:
@@ -60,22 +69,44 @@ def preface(options: Options) -> tuple:
     )
 
 
-def symbolic_rows(f: Formulation, check_up_to: int = CHECK_UP_TO) -> tuple[tuple[Row, ...], Table, int]:
-    """The closed form for a symbolic horizon, and the induction's obligations (each must be 0)."""
+def symbolic_rows(f: Formulation, check_up_to: int = CHECK_UP_TO) -> tuple[tuple[Row, ...], tuple, int]:
+    """The closed form for a symbolic horizon, and the induction that proves it (every obligation 0)."""
     from derive.induction import symbolic_closed_form
 
     scf = symbolic_closed_form(f, check_up_to=check_up_to)
     rows = tuple(Row(base[T], scf.state[base], "parameters" if base == f.params else "state")
                  for base in [f.params] + [s for s in f.state if s != f.params])
-    obligations = tuple(((label,), (math(expr),)) for label, expr in scf.proof
-                        if label.startswith(("base case", "induction step", "kernel step")))
-    table = Table(("obligation", "residual"), obligations, f"Induction for {f.name}: every residual is exactly 0.",
-                  (0.7, 0.2))
     if not scf.kernel.explicit:  # named entries Phi_{T,k,r,c}: print the recursion that defines them
         rows = rows[:1] + expression_rows(scf.kernel.recursion())
     else:
         rows = rows[:1]
-    return rows, table, scf.verified_up_to
+    return rows, induction_blocks(f, scf), scf.verified_up_to
+
+
+def induction_blocks(f: Formulation, scf) -> tuple:
+    r"""The induction's obligations as the equations they prove, said once to reduce to 0.
+
+    Base case :math:`x_1 = A_1 x_0 + B_1 g_1` and step :math:`x_{T+1} = A_{T+1} x_T + B_{T+1} g_{T+1}`
+    for each state variable; with an explicit kernel, also :math:`\Phi_{T+1,k} = A_{T+1}\Phi_{T,k}` and
+    :math:`\Phi_{k,k} = I`.  A residual that is not 0 is an error, never printed as a proof.
+    """
+    kinds = ("base case", "induction step", "kernel step", "kernel at equal steps")
+    residuals = [(label, expr) for label, expr in scf.proof
+                 if label.startswith(kinds) and not label.endswith("(definition)")]
+    if any(expr != 0 for _, expr in residuals):
+        raise DeriveError(f"{f.name}: an induction obligation is not 0; the closed form is not proved")
+    obligations = []
+    for s in [f.params] + [s for s in f.state if s != f.params]:
+        name = house_latex(s)
+        obligations += [Row(s[1], rf"\left[A_{{1}} x_{{0}} + B_{{1}} g_{{1}}\right]_{{{name}}}", "base case"),
+                        Row(s[T + 1], rf"\left[A_{{T+1}} x_{{T}} + B_{{T+1}} g_{{T+1}}\right]_{{{name}}}",
+                            "induction step")]
+    if scf.kernel.explicit:
+        obligations += [Row(Phi[T + 1, k], r"A_{T+1} \Phi_{T,k}", "kernel step"),
+                        Row(Phi[k, k], "I", "kernel at equal steps")]
+    return (text(f"The induction: each obligation below, with the closed forms substituted for both sides, "
+                 f"reduces to 0 by exact simplification ({len(residuals)} residuals, all 0):"),
+            Display(tuple(obligations)))
 
 
 def formulation_section(f: Formulation, options: Options) -> Section:
@@ -93,10 +124,10 @@ def formulation_section(f: Formulation, options: Options) -> Section:
                text("Closed form after ", sp.Eq(T, options.horizon, evaluate=False),
                     " steps, every schedule time-varying:"),
                Display(closed_form_rows(closed_form(f, options.horizon)))]
-    rows, obligations, checked = symbolic_rows(f, options.check_up_to)
+    rows, induction, checked = symbolic_rows(f, options.check_up_to)
     compared = (" and compared with the unroll for ", sp.Eq(T, 1, evaluate=False), f", ..., {checked}") if checked else ()
     blocks += [text("Closed form for a symbolic horizon ", T, ", proven by induction on ", T, *compared, ":"),
-               Display(rows), obligations]
+               Display(rows), *induction]
     return Section(f.title, f.name, tuple(blocks))
 
 
@@ -128,10 +159,10 @@ def build(options: Options = Options()) -> Document:
 
     formulation_names, claim_ids = select(options)
     sections = []
-    if formulation_names:
+    if formulation_names and "formulations" in options.sections:
         subsections = tuple(formulation_section(get(n), options) for n in formulation_names)
         sections.append(Section("Formulations", "formulations",
                                 (text("Each formulation of the catalogue, in the order of the catalogue."),),
                                 subsections))
-    sections += claims_section.sections(claim_ids, formulation_names)
+    sections += claims_section.sections(claim_ids, formulation_names, options.sections)
     return Document(TITLE, preface(options), tuple(sections))

@@ -1,21 +1,23 @@
-"""The claims and the operation counts as appendix sections.
+"""The claims, the operation counts and the verify runs as appendix sections.
 
 Each claim is judged when the appendix is built (:func:`derive.claims.judge`),
 so the appendix can never say more than was proved: the verdict, its
-condition, the one-line evidence and the engine's own derivation rows are
-printed as returned.  The operation counts are :func:`derive.opcount.table`
-and :func:`derive.opcount.traffic_table`.
+condition, the evidence and the engine's own rows are printed from the objects
+returned (:mod:`derive.render.evidence`).  The operation counts are
+:func:`derive.opcount.table` and :func:`derive.opcount.traffic_table`, filtered
+to the formulations chosen; the verify runs are claim D2's.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
-import sympy as sp
+from derive.render.document import Paragraph, Section, Table, text
+from derive.render.evidence import parts, row_blocks, verify_table, witness_blocks
 
-from derive.render.derivation import Text, expression_rows
-from derive.render.document import Paragraph, Section, Table, math, text
+VERIFY_CLAIM = "D2"  # the claim whose procedure runs verify on torch.optim.SGD
+TORCH_SGD = "pytorch_sgd"
+TORCH_NESTEROV = "pytorch_nesterov_implemented"
 
 
 @lru_cache(maxsize=None)
@@ -26,62 +28,9 @@ def verdict(claim_id: str):
     return judged(claim_id)
 
 
-def _value(value) -> tuple:
-    if isinstance(value, sp.Basic):
-        return (math(value),)
-    if isinstance(value, (list, tuple)):
-        parts: list = ["("]
-        for n, item in enumerate(value):
-            parts += ([", "] if n else []) + list(_value(item))
-        return tuple(parts + [")"])
-    if isinstance(value, float):
-        return (repr(value),)
-    return (str(value),)
-
-
-_CONDITION = re.compile(r"^(?P<expr>[^=:;]+?) = 0(?P<rest> at every step)?$")
-
-
-def condition_parts(condition: str | None) -> tuple:
-    """A claim's condition, typeset when it is ``<expression> = 0 [at every step]`` in SymPy syntax."""
-    if not condition:
-        return ("",)
-    match = _CONDITION.match(condition.strip())
-    if match:
-        from sympy.parsing.sympy_parser import parse_expr
-
-        from derive import symbols
-
-        names = {"epsilon": symbols.eps, "mu": symbols.mu, "tau": symbols.tau, "lam_": symbols.lam, "t": symbols.t}
-        try:
-            expr = parse_expr(re.sub(r"\blambda\b", "lam_", match["expr"]), local_dict=names)
-        except Exception:  # not SymPy syntax: keep the engine's words
-            return (condition,)
-        if isinstance(expr, sp.Expr) and not expr.has(sp.Symbol("nan")):
-            return (math(sp.Eq(expr, 0, evaluate=False)), match["rest"] or "")
-    return (condition,)
-
-
-def witness_paragraph(witness: dict) -> Paragraph:
-    """``Witness: key = value; ...`` with keys sorted, SymPy values as math."""
-    parts: list = ["Witness: "]
-    for n, key in enumerate(sorted(witness, key=str)):
-        parts += ([", "] if n else []) + [f"{key} = "] + list(_value(witness[key]))
-    return Paragraph(tuple(parts + ["."]))
-
-
-def evidence_table(rows) -> Table:
-    """The engine's derivation rows, in its order: what each step is, and the expression."""
-    cells = []
-    for row in expression_rows(rows):
-        if isinstance(row.rhs, Text):
-            expr = (row.rhs.text,)
-        elif row.lhs is not None:
-            expr = (math(sp.Eq(row.lhs, row.rhs, evaluate=False)),)
-        else:
-            expr = (math(row.rhs),)
-        cells.append(((row.label,), expr))
-    return Table(("step", "expression"), tuple(cells), widths=(0.4, 0.5))
+def condition_parts(condition) -> tuple:
+    """A claim's condition: its words and mathematics as the engine returned them."""
+    return parts(condition) if condition else ("",)
 
 
 def claim_section(claim, v) -> Section:
@@ -91,24 +40,36 @@ def claim_section(claim, v) -> Section:
               text("Reading judged: ", claim.reading)]
     if claim.assumptions:
         blocks.append(text("Assumptions: ", claim.assumptions))
-    blocks.append(text("Verdict: ", *head, ". Evidence: ", v.evidence))
+    blocks.append(Paragraph(("Verdict: ", *head, ". Evidence: ", *parts(v.evidence), ".")))
     if v.torch_version:
         blocks.append(text(f"Judged against torch {v.torch_version}."))
-    if v.rows:
-        blocks.append(evidence_table(v.rows))
+    blocks += row_blocks(v.rows)
     if v.witness:
-        blocks.append(witness_paragraph(v.witness))
+        blocks += witness_blocks(v.witness)
     return Section(f"Claim {claim.id}", f"claim-{claim.id}", tuple(blocks))
 
 
 def claims_table(pairs) -> Table:
-    rows = tuple(((c.id,), (v.verdict,), condition_parts(v.condition), (v.evidence,)) for c, v in pairs)
-    return Table(("claim", "verdict", "condition", "evidence"), rows,
-                 "Every claim of the sources, judged by derive (python -m derive claims).", (0.08, 0.12, 0.24, 0.42))
+    rows = tuple(((c.id,), (v.verdict,), condition_parts(v.condition)) for c, v in pairs)
+    return Table(("claim", "verdict", "condition"), rows,
+                 "Every claim of the sources, judged by derive (python -m derive claims); the evidence is in "
+                 "each claim's subsection.", (0.2, 0.3, 0.5))
+
+
+def traffic_rows(formulation_names):
+    """torch.optim.SGD's memory-traffic rows for the formulations chosen (its Nesterov rows also for
+    pytorch_nesterov_implemented)."""
+    from derive.opcount import traffic_table
+
+    def chosen(row):
+        nesterov = row.config.startswith("nesterov")
+        return TORCH_SGD in formulation_names or (nesterov and TORCH_NESTEROV in formulation_names)
+
+    return [r for r in traffic_table() if chosen(r)]
 
 
 def opcount_sections(formulation_names) -> list[Section]:
-    from derive.opcount import CONVENTIONS, table, traffic_table
+    from derive.opcount import CONVENTIONS, table
 
     counts = table(formulation_names)
     conventions = list(CONVENTIONS)
@@ -123,33 +84,53 @@ def opcount_sections(formulation_names) -> list[Section]:
     blocks = [text("Operations per element in one regular step, read from each update program, "
                    "under each counting convention:"),
               Table(("convention", "what counts"), tuple(((c,), (CONVENTIONS[c].describe(),)) for c in conventions),
-                    widths=(0.18, 0.72)),
+                    widths=(0.2, 0.8)),
               Table(("formulation",) + tuple(conventions), rows, "Arithmetic operations per element and step.",
-                    (0.24,) + (0.6 / len(conventions),) * len(conventions))]
-    traffic = traffic_table()
-    blocks += [text("Memory traffic of torch.optim.SGD per element and step (tensor elements read and written):"),
-               Table(("configuration", "implementation", "step", "reads", "writes", "kernels"),
-                     tuple(((r.config,), (r.impl,), (r.step,), (str(r.reads),), (str(r.writes),), (str(r.kernels),))
-                           for r in traffic), "Memory traffic per element and step.")]
+                    (0.24,) + (0.76 / len(conventions),) * len(conventions))]
+    traffic = traffic_rows(formulation_names)
+    if traffic:
+        blocks += [text("Memory traffic of torch.optim.SGD per element and step (tensor elements read and written):"),
+                   Table(("configuration", "implementation", "step", "reads", "writes", "kernels"),
+                         tuple(((r.config,), (r.impl,), (r.step,), (str(r.reads),), (str(r.writes),),
+                                (str(r.kernels),)) for r in traffic),
+                         "Memory traffic per element and step.", (0.3, 0.24, 0.13, 0.11, 0.11, 0.11))]
     return [Section("Operation counts", "opcount", tuple(blocks))]
 
 
-def sections(claim_ids, formulation_names) -> list[Section]:
-    """The claims section (table, then one subsection per claim) and the operation counts."""
-    out = []
-    if claim_ids is None:
-        out.append(Section("Claims", "claims", (text(
-            "The claims engine (derive.claims) is not available in this installation: no verdict is shown."),)))
-    elif claim_ids:
-        from derive.claims import claims
+def verify_section() -> Section:
+    """torch.optim.SGD run by verify against derive's linear system (claim D2's runs)."""
+    v = verdict(VERIFY_CLAIM)
+    runs = [value.run for _, value in v.rows if hasattr(value, "run")]
+    if not runs:
+        return Section("Numeric verification", "verify", (Paragraph((
+            "No verify runs in this installation (torch or verify is absent): ", *parts(v.evidence), ".")),))
+    blocks = (text("torch.optim.SGD (torch ", v.torch_version or "?", ") run by verify against the trajectory of "
+                   "derive's linear-system view of pytorch_sgd, step by step, within the argued tolerance "
+                   "(ULPs of the running maximum magnitude; claim D2):"),
+              verify_table(runs))
+    return Section("Numeric verification", "verify", blocks)
 
-        pairs = [(c, verdict(c.id)) for c in claims(claim_ids)]
-        out.append(Section("Claims", "claims", (claims_table(pairs),),
-                           tuple(claim_section(c, v) for c, v in pairs)))
-    if formulation_names:
+
+def sections(claim_ids, formulation_names, chosen=("claims", "opcount", "verify")) -> list[Section]:
+    """The claims section (table, then one subsection per claim), the operation counts, the verify runs."""
+    out = []
+    if "claims" in chosen:
+        if claim_ids is None:
+            out.append(Section("Claims", "claims", (text(
+                "The claims engine (derive.claims) is not available in this installation: no verdict is shown."),)))
+        elif claim_ids:
+            from derive.claims import claims
+
+            pairs = [(c, verdict(c.id)) for c in claims(claim_ids)]
+            out.append(Section("Claims", "claims", (claims_table(pairs),),
+                               tuple(claim_section(c, v) for c, v in pairs)))
+    if formulation_names and "opcount" in chosen:
         try:
             out += opcount_sections(formulation_names)
         except ImportError:
             out.append(Section("Operation counts", "opcount", (text(
                 "The operation counter (derive.opcount) is not available in this installation."),)))
+    # the verify runs are claim D2's: shown when D2 is chosen (by default, every claim is)
+    if "verify" in chosen and VERIFY_CLAIM in (claim_ids or ()):
+        out.append(verify_section())
     return out

@@ -110,7 +110,29 @@ def input_order(x: sp.Expr):
     return (latest_step(x), sp.default_sort_key(x))
 
 
-def combination(coefficients, *, simplify=sp.factor) -> Combination:
+def readable(coefficient: sp.Expr) -> sp.Expr:
+    r"""A coefficient in its shortest printed form among: factored, and collected by one symbol or
+    schedule entry with each part factored (``collect(expand(c), x, func=factor)``).
+
+    Ties go to the factored form, then to SymPy's sort key, so the choice is deterministic; e.g.
+    :math:`1 - \lambda(\varepsilon_1 + \varepsilon_2) + \lambda^2 \varepsilon_1\varepsilon_2` reads
+    :math:`(1 - \lambda\varepsilon_1)(1 - \lambda\varepsilon_2)`, and a long polynomial in
+    :math:`\lambda` reads by powers of :math:`\lambda`.
+    """
+    from derive.render.printer import house_latex
+
+    coefficient = sp.sympify(coefficient)
+    if coefficient.is_number:
+        return coefficient
+    expanded = sp.expand(coefficient)
+    labels = {a.base.label for a in expanded.atoms(sp.Indexed)}
+    atoms = sorted(expanded.atoms(sp.Indexed) | {s for s in expanded.atoms(sp.Symbol) if s not in labels},
+                   key=sp.default_sort_key)
+    candidates = [sp.factor(coefficient)] + [sp.collect(expanded, a, func=sp.factor) for a in atoms]
+    return min(enumerate(candidates), key=lambda nc: (len(house_latex(nc[1])), nc[0]))[1]
+
+
+def combination(coefficients, *, simplify=readable) -> Combination:
     """A :class:`Combination` of ``{input: coefficient}``, inputs in reading order."""
     terms = [(simplify(c), x) for x, c in coefficients.items()]
     return Combination(tuple((c, x) for c, x in sorted(terms, key=lambda cx: input_order(cx[1])) if c != 0))

@@ -1,7 +1,9 @@
 """The appendix as a small document tree that both writers (LaTeX, Markdown) walk.
 
 Prose is a tuple of parts: a ``str`` is text (each writer escapes it), a
-:class:`Math` is inline mathematics (already in the house notation).  Display
+:class:`Math` is inline mathematics (already in the house notation).  In text
+given to :func:`text` or :func:`prose`, ``$...$`` is LaTeX mathematics (the
+claims' statements are written so): it becomes a :class:`Math` part.  Display
 mathematics is a :class:`Display` of derivation rows; tables hold cells of
 parts.  The tree is plain data, so the writers stay free of derive's logic.
 """
@@ -35,6 +37,17 @@ def math(expr) -> Math:
 @dataclass(frozen=True)
 class Paragraph:
     parts: tuple[Part, ...]
+
+
+def merged(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    """Adjacent :class:`Math` parts as one (``$a = $`` then ``$b$`` is one formula, not ``$a = $$b$``)."""
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, Math) and out and isinstance(out[-1], Math):
+            out[-1] = Math(f"{out[-1].tex} {p.tex}")
+        elif p != "":
+            out.append(p)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,28 @@ class Document:
     sections: tuple[Section, ...] = field(default_factory=tuple)
 
 
+def prose(words: str) -> tuple[Part, ...]:
+    """Text with ``$...$`` LaTeX segments as text and :class:`Math` parts (an unpaired ``$`` stays text)."""
+    pieces = words.split("$")
+    if len(pieces) % 2 == 0:  # unpaired: not mathematics
+        return (words,) if words else ()
+    out: list[Part] = []
+    for n, piece in enumerate(pieces):
+        if n % 2:
+            out.append(Math(piece.strip()))
+        elif piece:
+            out.append(piece)
+    return tuple(out)
+
+
 def text(*parts) -> Paragraph:
-    """A paragraph from text and :class:`Math` parts (SymPy objects become inline math)."""
-    return Paragraph(tuple(p if isinstance(p, (str, Math)) else math(sp.sympify(p)) for p in parts))
+    """A paragraph from text (``$...$`` is mathematics), :class:`Math` parts and SymPy objects (inline math)."""
+    out: list[Part] = []
+    for p in parts:
+        if isinstance(p, Math):
+            out.append(p)
+        elif isinstance(p, str):
+            out += prose(p)
+        else:
+            out.append(math(sp.sympify(p)))
+    return Paragraph(tuple(out))

@@ -15,7 +15,7 @@ def render(options: Options = Options(), *, pdf: bool = True) -> dict[str, bytes
     """``{file name: bytes}`` for the appendix; the pdf only when pdflatex exists and *pdf*."""
     document = build(options)
     texts = {"appendix.tex": latex.standalone(document), BODY: latex.body(document),
-             "appendix.md": markdown.document(document)}
+             "appendix.md": markdown.document(document), latex.STY_NAME: latex.sty()}
     files = {name: text.encode("utf-8") for name, text in texts.items()}
     if pdf and pdflatex() is not None:
         files["appendix.pdf"], _ = compile_pdf({"appendix.tex": texts["appendix.tex"]}, "appendix.tex")

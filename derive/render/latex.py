@@ -1,22 +1,41 @@
 r"""The appendix as LaTeX: ``appendix-body.tex`` (for ``\input``) and ``appendix.tex``, which compiles alone.
 
-The body uses only ``amsmath`` (``align*``, ``cases``, ``matrix``) and
-``booktabs``; the standalone wrapper loads them.  Output is a pure function of
+The body needs exactly the packages of the shipped ``sgdderive.sty``
+(``amsmath``, ``amssymb``, ``booktabs``, ``array``) and works in one- and
+two-column documents: tables are ``tabular`` with column widths in
+``\linewidth`` (the column, not the page), and a long table is split into
+several tabulars of at most :data:`ROWS_PER_TABULAR` rows, each repeating the
+header, so it may run across pages and columns without ``longtable``.  The
+standalone wrapper inlines the same package file.  Output is a pure function of
 the document tree: no dates, no paths, so two runs give identical bytes.
 """
 
 from __future__ import annotations
 
-from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table
+from importlib import resources
+
+from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table, merged
 from derive.render.layout import aligned_lines, text_char
+
+STY_NAME = "sgdderive.sty"
+ROWS_PER_TABULAR = 18  # a tabular cannot break: keep each piece well under a column's height
+
+
+def sty() -> str:
+    """The shipped ``sgdderive.sty``: every package the body uses."""
+    return resources.files("derive.render").joinpath(STY_NAME).read_text(encoding="utf-8")
+
+
+def _sty_body() -> str:
+    lines = [line for line in sty().splitlines()
+             if not line.startswith(("\\NeedsTeXFormat", "\\ProvidesPackage", "\\endinput"))]
+    return "\n".join(lines) + "\n"
+
 
 PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[T1]{fontenc}
 \usepackage[a4paper,margin=2.2cm]{geometry}
-\usepackage{amsmath,amssymb}
-\usepackage{booktabs,longtable,array}
-\usepackage[hidelinks]{hyperref}
-\allowdisplaybreaks
+""" + _sty_body() + r"""\usepackage[hidelinks]{hyperref}
 \setcounter{secnumdepth}{2}
 """
 
@@ -31,15 +50,20 @@ def escape(text: str) -> str:
 
 
 def _breakable(text: str) -> str:
-    """Text for a narrow table cell: a long identifier may break after , | = /."""
+    """Text for a narrow table cell: a long identifier may break after , | = / _."""
     for ch in (",", "|", "=", "/"):
         text = text.replace(ch, ch + r"\allowbreak{}")
-    return text
+    return text.replace(r"\_", r"\_\allowbreak{}")
+
+
+def _long_words(text: str) -> str:
+    """Prose: identifiers (file names, formulation names) may break after _ and /."""
+    return text.replace(r"\_", r"\_\allowbreak{}").replace("/", r"/\allowbreak{}")
 
 
 def _parts(parts: tuple[Part, ...], *, breakable: bool = False) -> str:
-    wrap = _breakable if breakable else (lambda x: x)
-    return "".join(f"${p.tex}$" if isinstance(p, Math) else wrap(escape(p)) for p in parts)
+    wrap = _breakable if breakable else _long_words
+    return "".join(f"${p.tex}$" if isinstance(p, Math) else wrap(escape(p)) for p in merged(parts))
 
 
 def _display(block: Display) -> str:
@@ -47,19 +71,25 @@ def _display(block: Display) -> str:
     return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n"
 
 
+def _spec(block: Table) -> str:
+    widths = block.widths or (0.95 / len(block.header),) * len(block.header)
+    # \tabcolsep on both sides of each column comes out of the line width
+    # \hspace{0pt}: TeX never hyphenates a paragraph's first word, and a cell is one word wide at times
+    return "@{}" + "".join(f">{{\\raggedright\\arraybackslash\\hspace{{0pt}}}}"
+                           f"p{{\\dimexpr{w:.2f}\\linewidth-2\\tabcolsep\\relax}}" for w in widths) + "@{}"
+
+
 def _table(block: Table) -> str:
-    if block.widths:
-        spec = "".join(f">{{\\raggedright\\arraybackslash}}p{{{w:.2f}\\textwidth}}" for w in block.widths)
-    else:
-        spec = "l" * len(block.header)
-    out = [f"\\begin{{longtable}}{{{spec}}}"]
+    head = ["\\toprule", " & ".join(f"\\textbf{{{_breakable(escape(h))}}}" for h in block.header) + r" \\", "\\midrule"]
+    out = []
     if block.caption:
-        out.append(f"\\caption{{{escape(block.caption)}}}\\\\")
-    out += ["\\toprule",
-           " & ".join(f"\\textbf{{{escape(h)}}}" for h in block.header) + r" \\", "\\midrule", "\\endhead"]
-    for row in block.rows:
-        out.append(" & ".join(_parts(cell, breakable=True) for cell in row) + r" \\")
-    out += ["\\bottomrule", "\\end{longtable}"]
+        out.append(f"\\par\\noindent{{\\small\\itshape {escape(block.caption)}}}\\par\\nopagebreak")
+    rows = block.rows or ((("",),) * len(block.header),)
+    for start in range(0, len(rows), ROWS_PER_TABULAR):
+        out += ["\\par\\noindent{\\small\\setlength{\\tabcolsep}{3pt}", f"\\begin{{tabular}}{{{_spec(block)}}}"] + head
+        out += [" & ".join(_parts(cell, breakable=True) for cell in row) + r" \\"
+                for row in rows[start:start + ROWS_PER_TABULAR]]
+        out += ["\\bottomrule", "\\end{tabular}}\\par\\smallskip"]
     return "\n".join(out) + "\n"
 
 
@@ -82,14 +112,20 @@ def _section(section: Section, level: int) -> str:
 
 
 def body(document: Document) -> str:
-    """The part another document can ``\\input``: sections only, no preamble."""
-    out = ["% Generated by `python -m derive appendix`; edit derive/, not this file.\n"]
+    """The part another document can ``\\input`` (after ``\\usepackage{sgdderive}``): sections only.
+
+    The body is one group with a little emergency stretch, so that a line holding a long
+    identifier is spaced out rather than run into the margin (the host's settings are untouched).
+    """
+    out = ["% Generated by `python -m derive appendix`; edit derive/, not this file.\n"
+           "% Needs \\usepackage{sgdderive} (sgdderive.sty is written beside this file).\n"
+           "\\begingroup\\setlength{\\emergencystretch}{3em}\n"]
     out += [_block(p) for p in document.preface]
     out += [_section(s, 0) for s in document.sections]
-    return "\n".join(out)
+    return "\n".join(out) + "\\endgroup\n"
 
 
 def standalone(document: Document) -> str:
-    """A complete document (preamble, title, the body inline): compiles on its own."""
+    """A complete document (preamble with sgdderive.sty inlined, title, the body): compiles on its own."""
     return (PREAMBLE + f"\\title{{{escape(document.title)}}}\n\\author{{}}\\date{{}}\n"
             "\\begin{document}\n\\maketitle\n\\appendix\n" + body(document) + "\\end{document}\n")

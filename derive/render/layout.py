@@ -16,7 +16,8 @@ import sympy as sp
 from derive.render.derivation import Cases, Combination, Row, Text
 from derive.render.printer import HousePrinter, _leads_negative
 
-LINE = 48  # visible width of a displayed line (see width) before a break
+LINE = 48  # visible width of a displayed right-hand side (see width) before a break
+ROW = 58  # visible width of a whole row: lhs, rhs and the label in the margin share it
 
 
 def width(tex: str) -> int:
@@ -24,7 +25,8 @@ def width(tex: str) -> int:
     tex = re.sub(r"\\(left|right|Bigl|Bigr|qquad|quad)\b", "", tex)
     tex = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: max(m.group(1), m.group(2), key=len), tex)
     tex = re.sub(r"\\[A-Za-z]+", "x", tex)
-    tex = re.sub(r"_\{[^{}]*\}", "_", tex)  # subscripts are small
+    # subscripts are small: about half a glyph per character
+    tex = re.sub(r"_\{([^{}]*)\}", lambda m: "_" * max(1, len(re.sub(r"\\[A-Za-z]+", "x", m.group(1))) // 2), tex)
     return len(re.sub(r"[{}^ ]", "", tex))
 
 
@@ -82,15 +84,13 @@ def _chunks(pieces: list[str], limit: int) -> list[str]:
 
 
 def _unsigned(printer: HousePrinter, coeff: sp.Expr) -> tuple[sp.Expr, bool]:
-    """``(|coeff|, negative)``, the sign as the printer would show it in front."""
-    if coeff.is_Add:
-        return (-coeff, True) if _leads_negative(coeff) else (coeff, False)
-    if printer._print(coeff).startswith("- "):
+    """``(|coeff|, negative)``: the sign as the printer shows it in front, taken out."""
+    if printer._print(coeff).startswith("-"):
         return -coeff, True
     return coeff, False
 
 
-def _combination(printer: HousePrinter, comb: Combination) -> list[str]:
+def _combination(printer: HousePrinter, comb: Combination, LINE: int = LINE) -> list[str]:  # noqa: N803
     """One input per piece: ``- \\varepsilon_{1} g_{1}``; long coefficients over several lines."""
     pieces: list[list[str]] = []
     for n, (coeff, x) in enumerate(comb.terms):
@@ -122,14 +122,14 @@ def _combination(printer: HousePrinter, comb: Combination) -> list[str]:
     return flat
 
 
-def _rhs_lines(printer: HousePrinter, rhs) -> list[str]:
+def _rhs_lines(printer: HousePrinter, rhs, LINE: int = LINE) -> list[str]:  # noqa: N803
     if isinstance(rhs, Text):
         return [_text(rhs.text)]
     if isinstance(rhs, Cases):
         body = r" \\ ".join(f"{printer.doprint(value)} & {cond}" for value, cond in rhs.branches)
         return [rf"\begin{{cases}} {body} \end{{cases}}"]
     if isinstance(rhs, Combination):
-        return _combination(printer, rhs)
+        return _combination(printer, rhs, LINE)
     if isinstance(rhs, str):
         return [rhs]
     expr = sp.sympify(rhs)
@@ -143,11 +143,15 @@ def aligned_lines(rows: tuple[Row, ...], printer: HousePrinter | None = None) ->
     r"""The body of an ``align*`` / ``aligned`` block, one string per line (no ``\\``)."""
     printer = printer or HousePrinter()
     lines = []
+    # labels share one column, as wide as the longest: it takes room from every right-hand side
+    # (text is narrower than math)
+    margin = max(((7 * len(row.label)) // 10 for row in rows), default=0)
     for row in rows:
         lhs = printer.doprint(row.lhs) if row.lhs is not None else ""
-        rhs = _rhs_lines(printer, row.rhs)
-        rel = row.relation if row.relation in ("=", r"\neq", r"\equiv", r"\approx", ":=") else "="
+        limit = max(24, min(LINE, ROW - width(lhs) - margin))
+        rhs = _rhs_lines(printer, row.rhs, limit)
+        rel = row.relation if row.relation in ("=", r"\neq", r"\equiv", r"\approx", ":=", "") else "="
         label = f" && {_text(row.label)}" if row.label else ""
-        lines.append(f"{lhs} &{rel} {rhs[0]}{label}")
+        lines.append(f"{lhs} &{rel} {rhs[0]}{label}" if rel else f"{lhs} & {rhs[0]}{label}")
         lines.extend(rf"&\qquad {more}" for more in rhs[1:])
     return lines

@@ -8,7 +8,7 @@ KaTeX knows are used (the house printer's output, ``\text``, ``\Bigl``,
 
 from __future__ import annotations
 
-from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table
+from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table, merged
 from derive.render.layout import aligned_lines
 
 _SPECIAL = set("\\`*_[]<>#|$")
@@ -23,7 +23,7 @@ def _parts(parts: tuple[Part, ...], *, cell: bool = False) -> str:
     def inline(tex: str) -> str:
         return tex.replace("|", r"\vert ") if cell else tex  # a bare | would end the table cell
 
-    return "".join(f"${inline(p.tex)}$" if isinstance(p, Math) else escape(p) for p in parts)
+    return "".join(f"${inline(p.tex)}$" if isinstance(p, Math) else escape(p) for p in merged(parts))
 
 
 def _display(block: Display) -> str:

@@ -151,6 +151,13 @@ class HousePrinter(LatexPrinter):
                 tex += part if n == 0 else " + " + part
         return tex
 
+    def _print_Pow(self, expr, *args, **kwargs):
+        # (1 - tau)^2, not (tau - 1)^2: an even power reads with a positive constant in its bracket
+        base, exp = expr.args
+        if base.is_Add and _leads_negative(base) and exp.is_Integer and exp.is_even:
+            return super()._print_Pow(sp.Pow(-base, exp, evaluate=False), *args, **kwargs)
+        return super()._print_Pow(expr, *args, **kwargs)
+
     # -- numbers -------------------------------------------------------------
     def _print_Float(self, expr):
         raise TypeError(
@@ -222,9 +229,20 @@ class HousePrinter(LatexPrinter):
         state = [f for f in factors if self._factor_key(f)[0] >= 5 and not (f.is_Pow and f.exp.is_negative)]
         rest = [f for f in factors if f not in state]
         numer, denom = sp.fraction(sp.Mul(abs(coeff), *rest))
+        # natural signs: 1/(1 - beta), not -1/(beta - 1); each bracket reads with a positive constant
+        negative = coeff < 0
+        for part in ("numer", "denom"):
+            value = numer if part == "numer" else denom
+            flipped = []
+            for factor in sp.Mul.make_args(value):
+                if factor.is_Add and _leads_negative(factor):
+                    factor, negative = -factor, not negative
+                flipped.append(factor)
+            value = sp.Mul(*flipped, evaluate=False) if len(flipped) > 1 else flipped[0]
+            numer, denom = (value, denom) if part == "numer" else (numer, value)
         if numer == 1 and len(state) == 1 and not state[0].is_Add:
             numer, state = state[0], []  # v_t / eps_t, not (1 / eps_t) v_t
-        tex = ("- " if coeff < 0 else "") + rf"\frac{{{self._print(numer)}}}{{{self._print(denom)}}}"
+        tex = ("- " if negative else "") + rf"\frac{{{self._print(numer)}}}{{{self._print(denom)}}}"
         for factor in sorted(state, key=self._factor_key):
             part = self._print(factor)
             tex += rf" \left({part}\right)" if self._needs_mul_brackets(factor, last=True) else f" {part}"

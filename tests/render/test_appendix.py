@@ -137,7 +137,7 @@ def test_cli_writes_the_appendix(tmp_path, capsys):
     from derive.cli import main
 
     assert main(["appendix", "--out", str(tmp_path), "--only", "plain_gd", "--no-pdf"]) == 0
-    assert {p.name for p in tmp_path.iterdir()} == {"appendix.tex", "appendix-body.tex", "appendix.md"}
+    assert {p.name for p in tmp_path.iterdir()} == {"appendix.tex", "appendix-body.tex", "appendix.md", "sgdderive.sty"}
     assert str(tmp_path / "appendix.md") in capsys.readouterr().out
 
 
@@ -175,7 +175,8 @@ def test_without_pdflatex_the_appendix_has_tex_and_md_only(monkeypatch):
     from derive.render import output
 
     monkeypatch.setattr(output.shutil, "which", lambda name: None)
-    assert set(files.render(Options(only=("plain_gd",)))) == {"appendix.tex", "appendix-body.tex", "appendix.md"}
+    assert set(files.render(Options(only=("plain_gd",)))) == {"appendix.tex", "appendix-body.tex", "appendix.md",
+                                                             "sgdderive.sty"}
 
 
 def test_an_output_path_that_is_a_file_is_refused_with_the_reason(tmp_path):

@@ -92,3 +92,27 @@ def test_a_quotient_prints_the_step_factor_then_the_state():
 def test_matrices_act_on_the_state_from_the_left():
     A, x = sp.IndexedBase("A"), sp.IndexedBase("x")
     assert house_latex(A[t] * x[t - 1]) == r"A_{t} x_{t-1}"
+
+
+def test_a_denominator_reads_with_a_positive_constant():
+    beta = sp.Symbol("beta")
+    assert house_latex(-1 / (beta - 1)) == house_latex(1 / (1 - beta)) == r"\frac{1}{1 - \beta}"
+    assert house_latex(-eps[t] / (mu[t] - 1)) == r"\frac{\varepsilon_{t}}{1 - \mu_{t}}"
+    assert house_latex(1 / (beta - 1)) == r"- \frac{1}{1 - \beta}"  # the sign moves out, it does not vanish
+
+
+def test_an_even_power_of_a_bracket_reads_with_a_positive_constant():
+    tau = sp.Symbol("tau")
+    assert house_latex((tau - 1) ** 2) == r"\left(1 - \tau\right)^{2}"
+    assert house_latex((tau - 1) ** 3) == r"\left(\tau - 1\right)^{3}"  # odd: the sign is part of the value
+
+
+def test_a_coefficient_reads_in_its_shortest_equal_form():
+    from derive.render.derivation import readable
+
+    lam = sp.Symbol("lambda")
+    expanded = sp.expand((1 - lam * eps[1]) * (1 - lam * eps[2]))
+    assert readable(expanded) == sp.factor(expanded)
+    long = sp.expand(1 - lam * (eps[1] + eps[2] + eps[3] * mu[3]) + lam**2 * (eps[1] * eps[2] + mu[2] * eps[3]))
+    chosen = readable(long)
+    assert sp.expand(chosen - long) == 0 and len(house_latex(chosen)) < len(house_latex(long))

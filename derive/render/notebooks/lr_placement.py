@@ -19,11 +19,7 @@ import sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from derive.catalogue import get
-from derive.render.convention import convert
-from derive.render.derivation import update_rows
-from derive.render.experiments import at_steps, display_rows, effective_momentum, trajectory
-from derive.render.printer import house_latex
+from derive import at_steps, convention_rows, display_rows, effective_momentum, get, latex, trajectory, update_rows
 from derive.symbols import eps, t
 
 paper = get("sutskever_momentum")
@@ -37,9 +33,9 @@ Written with a paper-style velocity (the change of variables on the first line),
 has a momentum coefficient that involves the learning rates of two consecutive steps:
 """),
         ("code", """
-display(Markdown(display_rows(convert(pytorch, "paper"))))
+display(Markdown(display_rows(convention_rows(pytorch, "paper"))))
 mu_effective = effective_momentum(pytorch, "paper")
-display(Markdown(f"Effective momentum in the paper's convention: ${house_latex(mu_effective)}$"))
+display(Markdown(f"Effective momentum in the paper's convention: ${latex(mu_effective)}$"))
 # With a constant learning rate (epsilon_{t-1} = epsilon_t) it is the momentum itself (claim D3).
 assert sp.simplify(mu_effective.subs(eps[t - 1], eps[t]) - pytorch.hyper["momentum"]) == 0
 assert effective_momentum(paper, "paper") is None  # the paper form is already in its own convention
@@ -51,8 +47,8 @@ The learning rate is divided by 10 once (what `ReduceLROnPlateau(factor=0.1)` do
 stalls). Both forms run on derive's quadratic objective from the same start; its gradient:
 """),
         ("code", """
-from derive.unroll import Quadratic
-display(Markdown(f"$\\nabla f(\\theta) = {house_latex(Quadratic().gradient(sp.Symbol('theta')))}$, here with $h = 1$, $q = 0$"))
+from derive import Quadratic
+display(Markdown(f"$\\nabla f(\\theta) = {latex(Quadratic().gradient(sp.Symbol('theta')))}$, here with $h = 1$, $q = 0$"))
 """),
         ("code", """
 STEPS, DROP, MOMENTUM = 60, 30, 0.9

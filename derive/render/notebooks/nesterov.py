@@ -19,11 +19,7 @@ import sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from derive.catalogue import get
-from derive.equivalence import equivalence, template_conditions
-from derive.render.derivation import expression_rows, update_rows
-from derive.render.experiments import at_steps, display_rows, trajectory
-from derive.render.printer import house_latex
+from derive import change_of_variables, display_rows, expression_rows, get, latex, template_conditions, trajectory, update_rows
 from derive.symbols import t
 
 NAMES = ("sutskever_nesterov", "pytorch_nesterov_documented", "pytorch_nesterov_implemented")
@@ -42,10 +38,10 @@ onto the implemented one's for every gradient sequence, the gradient taken at th
 epsilon, mu = sp.symbols("epsilon mu", positive=True)
 documented = get("pytorch_nesterov_documented", lr=epsilon, momentum=mu)
 implemented = get("pytorch_nesterov_implemented", lr=epsilon, momentum=mu)
-proof = equivalence(documented, implemented)
+proof = change_of_variables(documented, implemented)
 assert proof, f"no change of variables: {proof}"
 S = proof.S[t]
-display(Markdown(f"$S_t = {house_latex(S)}$"))
+display(Markdown(f"$S_t = {latex(S)}$"))
 failed, rows = template_conditions(documented, implemented, S)
 assert failed == [], failed  # every condition's residual is exactly 0
 display(Markdown(display_rows(expression_rows(rows))))
@@ -57,24 +53,26 @@ With a time-varying learning rate the same search finds no change of variables: 
 the first condition that cannot vanish. The original (Sutskever) and the documented form part too.
 """),
         ("code", """
-scheduled = equivalence(get("pytorch_nesterov_documented"), get("pytorch_nesterov_implemented"))
+scheduled = change_of_variables(get("pytorch_nesterov_documented"), get("pytorch_nesterov_implemented"))
 assert not scheduled
-display(Markdown(f"documented vs implemented, residual of *{scheduled.label}*: ${house_latex(scheduled.residual)}$"))
-original_vs_documented = equivalence(get("sutskever_nesterov"), get("pytorch_nesterov_documented"), same_params=True)
+display(Markdown(f"documented vs implemented, residual of *{scheduled.label}*: ${latex(scheduled.residual)}$"))
+original_vs_documented = change_of_variables(get("sutskever_nesterov"), get("pytorch_nesterov_documented"), same_params=True)
 assert not original_vs_documented
-display(Markdown(f"original vs documented, residual: ${house_latex(original_vs_documented.residual)}$"))
+display(Markdown(f"original vs documented, residual: ${latex(original_vs_documented.residual)}$"))
 print("witness:", original_vs_documented.witness)
 """),
         ("markdown", """
 ## Trajectories under a step schedule
 
 On derive's quadratic objective (gradient printed below) the implemented form's stored parameters
-are the documented form's state moved by $S_t$ while the learning rate is constant; the plot shows the
-three forms and where the schedule changes.
+are the documented form's state moved by $S_t$ while the learning rate is constant. The left panel shows
+the three forms; the right panel shows, on its own scale, how far the documented form and the stored
+parameters of the implemented one are from Sutskever's: the documented form is Sutskever's exactly
+until the learning rate drops (a change of variables that holds only for a constant rate), then they part.
 """),
         ("code", """
-from derive.unroll import Quadratic
-display(Markdown(f"$\\nabla f(\\theta) = {house_latex(Quadratic().gradient(sp.Symbol('theta')))}$, here with $h = 1$, $q = 1/2$"))
+from derive import Quadratic
+display(Markdown(f"$\\nabla f(\\theta) = {latex(Quadratic().gradient(sp.Symbol('theta')))}$, here with $h = 1$, $q = 1/2$"))
 
 STEPS, DROP = 40, 20
 values = {"lr": [0.2 if step <= DROP else 0.05 for step in range(1, STEPS + 2)], "momentum": 0.8}
@@ -85,11 +83,23 @@ S_numeric = np.array(S.subs({epsilon: 0.2, mu: 0.8}).tolist(), dtype=float)
 moved = runs["pytorch_nesterov_documented"][1 : DROP + 1] @ S_numeric.T
 assert np.allclose(moved, runs["pytorch_nesterov_implemented"][1 : DROP + 1], rtol=0, atol=1e-12)
 
-fig, ax = plt.subplots(figsize=(7, 3.5))
+# The documented form equals Sutskever's while the rate is constant, and differs once it drops.
+apart = runs["pytorch_nesterov_documented"][:, 0] - runs["sutskever_nesterov"][:, 0]
+assert np.allclose(apart[: DROP + 1], 0, rtol=0, atol=1e-12) and np.abs(apart[DROP + 2 :]).max() > 1e-4
+stored = runs["pytorch_nesterov_implemented"][:, 0] - runs["sutskever_nesterov"][:, 0]
+
+fig, (ax, dx) = plt.subplots(1, 2, figsize=(10, 3.5))
 for name, x in runs.items():
     ax.plot(x[:, 0], label=name)
 ax.axvline(DROP, color="grey", lw=0.8)
-ax.set_xlabel("step t"); ax.set_ylabel("stored parameters"); ax.legend(); ax.set_title("Nesterov forms under a step schedule")
+ax.set_xlabel("step t"); ax.set_ylabel("stored parameters"); ax.legend(fontsize=7)
+ax.set_title("Nesterov forms under a step schedule")
+dx.plot(apart, label="documented - Sutskever")
+dx.plot(stored, label="implemented (stored) - Sutskever", ls="--")
+dx.axvline(DROP, color="grey", lw=0.8); dx.axhline(0, color="black", lw=0.5)
+dx.set_xlabel("step t"); dx.set_ylabel("difference"); dx.legend(fontsize=7); dx.set_title("Differences, own scale")
+print(f"max |documented - Sutskever| before the drop: {np.abs(apart[: DROP + 1]).max():.1e}, "
+      f"after: {np.abs(apart[DROP + 1 :]).max():.3f}")
 plt.show()
 """),
     ]
