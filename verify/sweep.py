@@ -15,7 +15,7 @@ import itertools
 import multiprocessing
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -24,6 +24,7 @@ import torch
 from derive.catalogue import CATALOGUE
 from derive.errors import DeriveError
 from verify import defects
+from verify.checkable import indistinguishable_from_null, run_problem
 from verify.compare import Report, compare
 from verify.objectives import QUADRATIC, QUARTIC
 from verify.reference import UnsupportedRun, compiled, expected
@@ -168,10 +169,22 @@ def check(config: RunConfig, formulation: str = "pytorch_sgd", *, mode: str = "f
     """Run ``config``, compute derive's expected trajectory, compare; never raises."""
     observed = run(config)
     started = time.perf_counter()
+    problem = None if observed.error is not None else run_problem(observed)  # raised: reported below
+    if problem:  # no gradient ever evaluated: no reference can say anything about this run
+        report = Report(config.label(), False, error=f"not checkable: {problem}", torch_seconds=observed.seconds)
+        report.verify_seconds = time.perf_counter() - started
+        return Outcome(config, report, defects.known(config))
     try:
         systems = [compiled(formulation, formulation_options(formulation, h, f))
                    for h, f in zip(observed.hyper, observed.flags)]
-        report = compare(observed, expected(systems, observed, mode=mode))
+        reference = expected(systems, observed, mode=mode)
+        report = compare(observed, reference)
+        if report.passed:
+            # a pass counts only from a run that could have failed (verify/checkable.py); the null
+            # comparison is paid only for a run that never left its initial point
+            reason = indistinguishable_from_null(observed, reference) if _stationary(observed) else None
+            if reason:
+                report = replace(report, passed=False, error=f"not checkable: {reason}")
     except (UnsupportedRun, DeriveError, ValueError, KeyError) as exc:
         # an optimizer that failed early leaves nothing to compute a reference from: say so
         error = (f"step {observed.failed_step}: {observed.error}" if observed.error
@@ -179,6 +192,11 @@ def check(config: RunConfig, formulation: str = "pytorch_sgd", *, mode: str = "f
         report = Report(config.label(), False, error=error, torch_seconds=observed.seconds)
     report.verify_seconds = time.perf_counter() - started  # reference + tolerance + comparison
     return Outcome(config, report, defects.known(config))
+
+
+def _stationary(observed) -> bool:
+    """Every recorded parameter equals its initial value at every step (what doing nothing records)."""
+    return all(np.array_equal(t, np.broadcast_to(t[:1], t.shape)) for group in observed.theta for t in group)
 
 
 # -- judging many --------------------------------------------------------------------------------

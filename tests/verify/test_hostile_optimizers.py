@@ -144,3 +144,34 @@ def test_a_timed_out_run_stops_in_its_step_and_leaves_no_timer_behind():
     assert (hung.failed_step, hung.error) == (2, "RunTimeout: no result within 2 s")
     assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert list(hung.closure_calls) == [1, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("optimizer", [hostile.DoesNothing, hostile.SkipsTheClosure])
+def test_sweep_check_does_not_pass_an_optimizer_that_does_nothing(optimizer):
+    """verify.sweep.check (the sweep's unit, public) gives no pass to a run that could not fail."""
+    from verify.runner import RunConfig
+    from verify.sweep import check
+
+    config = RunConfig(optimizer=optimizer, options={"lr": 0.05}, steps=5)
+    outcome = check(config)
+    assert not outcome.report.passed
+    assert outcome.report.error.startswith("not checkable: ")
+    assert "closure" in outcome.report.error
+
+
+def test_sweep_check_still_passes_torch_sgd():
+    from verify.runner import RunConfig
+    from verify.sweep import check
+
+    outcome = check(RunConfig(options={"lr": 0.05, "momentum": 0.9}, steps=5))
+    assert outcome.report.passed, outcome.report.describe()
+
+
+def test_sweep_check_does_not_pass_a_run_that_never_left_its_initial_point():
+    """lr = 1e-300: torch's update rounds away, the expected one is inside the tolerance: no verdict."""
+    from verify.runner import RunConfig
+    from verify.sweep import check
+
+    outcome = check(RunConfig(options={"lr": 1e-300}, steps=5))
+    assert not outcome.report.passed
+    assert outcome.report.error.startswith("not checkable: nothing moved"), outcome.report.error
