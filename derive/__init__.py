@@ -10,6 +10,18 @@ The public functions below are what the notebooks (and users) call; all but
 the first few are loaded on first use, so ``import derive`` stays light.
 """
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sgd-derive")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"
+
+
+__version__ = _version()
+
+
 from derive.formulation import Assign, Formulation
 from derive.catalogue import CATALOGUE, get
 
@@ -31,7 +43,7 @@ _LAZY = {
     "effective_momentum": ("derive.render.experiments", "effective_momentum"),
 }
 
-__all__ = ["Assign", "Formulation", "CATALOGUE", "get", *_LAZY]
+__all__ = ["__version__", "Assign", "Formulation", "CATALOGUE", "get", *_LAZY]
 
 
 def __getattr__(name: str):

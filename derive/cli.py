@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Symbolic derivations for SGD and its momentum variants: "
         "the catalogue, closed forms, claims, operation counts and the appendix.",
     )
+    from derive import __version__
+
+    parser.add_argument("--version", action="version", version=f"derive (sgd-derive) {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module_name in COMMANDS:

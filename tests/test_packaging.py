@@ -95,3 +95,27 @@ def test_ci_runs_the_test_command():
     assert any(
         line.startswith("exec bash scripts/test.sh") for line in code_lines
     ), f".ci/run does not exec scripts/test.sh:\n{code_lines}"
+
+
+@pytest.mark.parametrize("package", ["derive", "verify"])
+def test_version_is_the_installed_distributions_and_the_cli_prints_it(package):
+    import importlib
+    from importlib.metadata import version
+
+    module = importlib.import_module(package)
+    assert module.__version__ == version("sgd-derive")
+    out = subprocess.run([sys.executable, "-m", package, "--version"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"{package} (sgd-derive) {module.__version__}"
+
+
+def test_both_commands_are_console_scripts_and_both_packages_are_typed():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["derive"] == "derive.cli:main"
+    assert project["scripts"]["verify"] == "verify.cli:main"
+    for package in ("derive", "verify"):
+        assert (ROOT / package / "py.typed").is_file()
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")

@@ -9,12 +9,24 @@ formulation (:mod:`verify.reference`); the observed one from driving the real op
 ``identify`` is imported on first use.
 """
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sgd-derive")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"
+
+
+__version__ = _version()
+
+
 import sys
 import types
 
 from verify.errors import VerifyError
 
-__all__ = ["VerifyError", "identify"]
+__all__ = ["__version__", "VerifyError", "identify"]
 
 
 class _Package(types.ModuleType):

@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="verify", description="Cross-check torch optimizers against derive's formulations.",
                      epilog="exit status: 0 the claim holds; 1 checked, and it does not hold; 2 could not be "
                             "checked; 130 interrupted. See each command's --help.")
+    from verify import __version__
+
+    parser.add_argument("--version", action="version", version=f"verify (sgd-derive) {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
