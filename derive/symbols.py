@@ -1,6 +1,6 @@
 r"""The house symbols, shared by every formulation, renderer and check.
 
-Time convention (as in ``shared/reference/formulations.md`` §0): step
+Time convention (as in ``docs/reference/formulations.md`` §0): step
 :math:`t = 1, 2, \dots` turns the state :math:`x_{t-1}` into :math:`x_t`, using
 the learning rate :math:`\varepsilon_t`, the momentum :math:`\mu_t` and the
 gradient :math:`g_t`.

@@ -14,5 +14,5 @@ myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "images", "README.md"]
+exclude_patterns = ["_build", "images", "reference", "README.md"]
 html_theme = "alabaster"

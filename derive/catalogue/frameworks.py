@@ -1,4 +1,4 @@
-"""Other frameworks: each is one more small entry (``shared/reference/formulations.md`` §3).
+"""Other frameworks: each is one more small entry (``docs/reference/formulations.md`` §3).
 
 They show the record's reach: zero-initialised buffers, decoupled weight decay
 (Keras 3), a velocity of the opposite sign (Caffe), a first step that *is*

@@ -1,4 +1,4 @@
-"""Claims added from the framework survey (shared/reference/formulations.md §3)."""
+"""Claims added from the framework survey (docs/reference/formulations.md §3)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from derive.claims import claim
 from derive.claims.evidence import CONSTANT, EPS, Prose, condition_of, describe, finding, proof_rows
 from derive.equivalence import equivalence
 
-SURVEY = "shared/reference/formulations.md"
+SURVEY = "docs/reference/formulations.md"
 
 
 @claim("TF1-approx", source="TF1 MomentumOptimizer docstring (" + SURVEY + " §3.6)",
