@@ -99,6 +99,7 @@ class RunConfig:
     skip_steps: frozenset[int] = frozenset()  # steps a GradScaler must skip (inf gradient)
     checkpoint_at: int | None = None  # resume in a fresh optimizer after this step
     initial: tuple[float, ...] | None = None  # values of the only tensor (else seeded normal)
+    # recorded in place of the parameter, in RECORD_DTYPES[dtype] (a wider readout is rounded to it)
     readout: Callable[[torch.optim.Optimizer, dict, torch.Tensor], torch.Tensor] | None = None
     name: str = ""
     timeout: float | None = None  # seconds for the whole run (verify.deadline); None: no limit
