@@ -56,6 +56,11 @@ class SeededGradients:
     def __getitem__(self, gi: int):
         return GroupRows(self._rows, gi)
 
+    def draw(self, step: int) -> None:
+        """Draw every tensor's row for ``step`` now, so that reading it later costs nothing."""
+        for rows in self._rows.values():
+            rows[step - 1]
+
 
 @dataclass
 class GroupRows:

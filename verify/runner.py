@@ -189,6 +189,8 @@ def _drive(config: RunConfig, params, injected, schedule, recorder: "_Recorder")
                     schedules.set_group_value(group, key, value)
         closure = _closure(config, params, injected, step, recorder)
         recorder.read_hyperparameters(optimizer, step)
+        if isinstance(injected, SeededGradients):
+            injected.draw(step)  # drawing is the runner's work, not step()'s: outside the timer
         t0 = time.perf_counter()
         if scaler is None:
             optimizer.step(closure)
