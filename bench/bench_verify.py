@@ -184,8 +184,8 @@ def size_mode(args) -> int:
                 ok &= r["peak_rss_gb"] <= 1.5 and (impl != "for-loop" or ratio <= 2)
             ok &= r["passed"]
     print("ref s = stepping the reference (in expected, or inside compare for a run too large to keep); "
-          "tol+cmp s = the bound and the comparison; verify s = both; /step() = verify s over torch's "
-          "optimizer.step() time; run s = verify.runner.run, which adds drawing gradients and recording; "
+          "tol+cmp s = the bound and the comparison; verify s = both; /step() = verify s over the runner's "
+          "optimizer.step(closure) time (the closure sets .grad and records it); run s = verify.runner.run, which adds drawing gradients and recording; "
           "record = the trajectory and gradients the runner recorded, GB")
     print("OK" if ok else "MISSED A TARGET")
     return 0 if ok else 1
