@@ -11,8 +11,8 @@ Size mode (``--size 1e6 1e7``): one float32 parameter of that many elements, 100
 ``SGD(lr=0.05, momentum=0.9, dampening=0.5, weight_decay=0.01)`` with injected gradients, for
 each implementation, every size in a fresh subprocess whose peak RSS is read with ``wait4``
 (one thread for torch and for numpy's BLAS unless ``--threads``: like against like).
-The run is recorded compactly (float32, as torch computed it) and handed to ``expected`` and
-``compare``. Targets: verify's own time (reference + tolerance + comparison) <= 2x torch's
+It goes through the user's path: ``verify.runner.run(RunConfig(...))``, which records the run
+in the tensor's own dtype (float32), then ``expected`` and ``compare``. Targets: verify's own time (reference + tolerance + comparison) <= 2x torch's
 ``step()`` time on the for-loop path; peak RSS <= 1.5 GB at 1e6; 1e7 completes. The
 reference's effective bandwidth is printed beside a numpy copy's, the physical limit.
 
@@ -102,37 +102,22 @@ def copy_bandwidth(megabytes: int = 256, repeats: int = 5) -> float:
 
 
 def one_layer(size: int, impl: str, steps: int) -> dict:
-    """One float32 parameter of ``size`` elements through ``steps`` steps, then verify (in this process)."""
+    """One float32 parameter of ``size`` elements through ``steps`` steps, then verify (in this process).
+
+    The user's path: ``verify.runner.run(RunConfig(...))`` drives the optimizer with seeded
+    injected gradients and records the run, then ``expected`` and ``compare`` judge it.
+    """
     from verify.compare import compare
     from verify.reference import compiled, expected
-    from verify.runner import IMPLS as RUNNER_IMPLS
-    from verify.runner import GroupSpec, Observed, RunConfig, TensorSpec
+    from verify.runner import GroupSpec, RunConfig, TensorSpec, run
     from verify.sweep import formulation_options
-
-    generator = torch.Generator().manual_seed(0)
-    param = torch.nn.Parameter(torch.randn(size, generator=generator))
-    optimizer = torch.optim.SGD([param], **OPTIONS, **RUNNER_IMPLS[impl])
-    theta = np.empty((steps + 1, size), np.float32)  # torch's own values: float32 loses nothing
-    grads = np.empty((steps, size), np.float32)
-    theta[0] = param.detach().numpy()
-    step_s = 0.0
-    started = time.perf_counter()
-    for s in range(steps):
-        grad = torch.randn(size, generator=generator)
-        grads[s] = grad.numpy()
-        param.grad = grad
-        t0 = time.perf_counter()
-        optimizer.step()
-        step_s += time.perf_counter() - t0
-        theta[s + 1] = param.detach().numpy()
-    run_s = time.perf_counter() - started
 
     config = RunConfig(options=OPTIONS, groups=(GroupSpec((TensorSpec((size,)),)),), impl=impl,
                        dtype="float32", steps=steps)
-    hyper = {k: np.full(steps, float(v)) for k, v in OPTIONS.items()}
-    observed = Observed(config, [[theta]], [[grads]], [[np.ones(steps, bool)]], [hyper],
-                        [{"nesterov": False, "maximize": False}], np.zeros(steps, bool),
-                        np.full(steps, np.nan), seconds=run_s, step_seconds=step_s)
+    observed = run(config)
+    if observed.error is not None:
+        raise RuntimeError(f"the run failed at step {observed.failed_step}: {observed.error}")
+    hyper = observed.hyper[0]
     t0 = time.perf_counter()
     system = compiled("pytorch_sgd", formulation_options("pytorch_sgd", hyper, observed.flags[0]))
     compile_s = time.perf_counter() - t0  # once per formulation and options, then cached
@@ -143,11 +128,13 @@ def one_layer(size: int, impl: str, steps: int) -> dict:
     report = compare(observed, reference)
     compare_s = time.perf_counter() - t0
     stepped_in_compare = report.reference_seconds - reference.seconds  # a large run is stepped there
-    return {"size": size, "impl": impl, "steps": steps, "m": system.size, "step_s": step_s, "run_s": run_s,
-            "compile_s": compile_s, "reference_s": reference_s + stepped_in_compare,
+    record = [a for arrays in (observed.theta, observed.grads) for group in arrays for a in group]
+    return {"size": size, "impl": impl, "steps": steps, "m": system.size, "step_s": observed.step_seconds,
+            "run_s": observed.seconds, "compile_s": compile_s, "reference_s": reference_s + stepped_in_compare,
             "compare_s": compare_s - stepped_in_compare,
             "verify_s": reference_s + compare_s, "passed": report.passed, "verdict": report.describe(),
-            "record_gb": (theta.nbytes + grads.nbytes) / 1e9}
+            "record_gb": sum(a.nbytes for a in record) / 1e9,
+            "record_dtype": ",".join(sorted({a.dtype.name for a in record}))}
 
 
 def _child(size: int, impl: str, steps: int, code: str, threads: int) -> dict:
@@ -172,8 +159,10 @@ def size_mode(args) -> int:
     print(f"torch {torch.__version__}, {args.threads or 1} thread(s) for torch and numpy alike; code from {code}")
     print(f"one float32 parameter, {args.steps} steps, SGD({', '.join(f'{k}={v}' for k, v in OPTIONS.items())})")
     print(f"numpy copy bandwidth {bandwidth:.1f} GB/s (read + write): the physical limit")
+    print(f"through verify.runner.run(RunConfig(...)), then expected() and compare(); "
+          f"{os.cpu_count()} CPUs on this machine, shared with other work: figures are under load")
     header = (f"{'elements':>9} {'impl':8} {'step() s':>8} {'run s':>7} {'ref s':>7} {'tol+cmp s':>9} "
-              f"{'verify s':>8} {'/step()':>7} {'ref GB/s':>8} {'RSS GB':>6} {'record':>6}  verdict")
+              f"{'verify s':>8} {'/step()':>7} {'ref GB/s':>8} {'RSS GB':>6} {'record':>6} {'rec dtype':>9}  verdict")
     print(header)
     print("-" * len(header))
     ok = True
@@ -189,14 +178,15 @@ def size_mode(args) -> int:
             ratio = r["verify_s"] / r["step_s"]
             print(f"{r['size']:9.0e} {impl:8} {r['step_s']:8.2f} {r['run_s']:7.2f} {r['reference_s']:7.2f} "
                   f"{r['compare_s']:9.2f} {r['verify_s']:8.2f} {ratio:7.1f} {moved / r['reference_s'] / 1e9:8.2f} "
-                  f"{r['peak_rss_gb']:6.2f} {r['record_gb']:6.2f}  {'pass' if r['passed'] else r['verdict']}")
+                  f"{r['peak_rss_gb']:6.2f} {r['record_gb']:6.2f} {r.get('record_dtype', '?'):>9}  "
+                  f"{'pass' if r['passed'] else r['verdict']}")
             if r["size"] == 10**6:
                 ok &= r["peak_rss_gb"] <= 1.5 and (impl != "for-loop" or ratio <= 2)
             ok &= r["passed"]
     print("ref s = stepping the reference (in expected, or inside compare for a run too large to keep); "
-          "tol+cmp s = the bound and the comparison; verify s = both; /step() = verify s over torch's "
-          "optimizer.step() time; run s adds drawing and recording gradients; record = the float32 trajectory "
-          "and gradients held for verify, GB")
+          "tol+cmp s = the bound and the comparison; verify s = both; /step() = verify s over the runner's "
+          "optimizer.step(closure) time (the closure sets .grad and records it); run s = verify.runner.run, which adds drawing gradients and recording; "
+          "record = the trajectory and gradients the runner recorded, GB")
     print("OK" if ok else "MISSED A TARGET")
     return 0 if ok else 1
 

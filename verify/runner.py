@@ -5,7 +5,9 @@ The runner knows nothing about what the optimizer *should* compute: it feeds gra
 through a closure, so look-ahead optimizers evaluate where they choose), applies a schedule,
 freezes tensors, skips steps through a ``GradScaler``, checkpoints and resumes, and records
 
-* every parameter tensor after every step, as float64 NumPy arrays;
+* every parameter tensor after every step, and every gradient given, as NumPy arrays in the
+  tensor's own dtype (:data:`RECORD_DTYPES`: float16 and bfloat16 widen to float32, exactly, since
+  NumPy has no bfloat16), so a float32 layer costs 4 bytes per element per step, not 8;
 * the hyperparameters that each ``step()`` read from ``param_groups`` (lr, momentum,
   dampening, weight decay), per group, so the reference is fed exactly those values;
 * which tensors had a gradient at each step, how many times ``step()`` called the closure,
@@ -29,6 +31,7 @@ import torch
 
 from verify import schedules
 from verify.deadline import RunTimeout, deadline
+from verify.injected import SeededGradients, user_gradients
 from verify.objectives import Objective
 
 IMPLS: dict[str, dict[str, bool]] = {
@@ -42,6 +45,9 @@ DTYPES: dict[str, torch.dtype] = {
     "float16": torch.float16,
     "bfloat16": torch.bfloat16,
 }
+# the recorded arrays' dtype: every value of the tested dtype, exactly, in the narrowest NumPy type
+RECORD_DTYPES: dict[str, type] = {"float64": np.float64, "float32": np.float32, "float16": np.float32,
+                                  "bfloat16": np.float32}
 HYPERPARAMETERS = ("lr", "momentum", "dampening", "weight_decay")
 FLAGS = ("nesterov", "maximize")
 
@@ -87,12 +93,13 @@ class RunConfig:
     lr_tensor: bool = False
     schedule: str = "constant"
     objective: Objective | None = None  # None: injected gradients (seeded, or ``gradients``)
-    gradients: Any = None  # [group][tensor] arrays of shape (steps, *shape): the user's own
+    gradients: Any = None  # [group][tensor] arrays of shape (steps, *shape): the user's own (not copied)
     steps: int = 20
     seed: int = 0
     skip_steps: frozenset[int] = frozenset()  # steps a GradScaler must skip (inf gradient)
     checkpoint_at: int | None = None  # resume in a fresh optimizer after this step
     initial: tuple[float, ...] | None = None  # values of the only tensor (else seeded normal)
+    # recorded in place of the parameter, in RECORD_DTYPES[dtype] (a wider readout is rounded to it)
     readout: Callable[[torch.optim.Optimizer, dict, torch.Tensor], torch.Tensor] | None = None
     name: str = ""
     timeout: float | None = None  # seconds for the whole run (verify.deadline); None: no limit
@@ -116,8 +123,8 @@ class Observed:
     """What the optimizer did. Arrays are indexed ``[group][tensor]``; step ``t`` is row ``t``."""
 
     config: RunConfig
-    theta: list[list[np.ndarray]]  # (steps + 1, *shape): row 0 is the initial value
-    grads: list[list[np.ndarray]]  # (steps, *shape): the unscaled gradient given (NaN: none)
+    theta: list[list[np.ndarray]]  # (steps + 1, *shape): row 0 is the initial value (RECORD_DTYPES)
+    grads: list[list[np.ndarray]]  # (steps, *shape): the unscaled gradient given (NaN: none), same dtype
     active: list[list[np.ndarray]]  # (steps,) bool: the tensor had a gradient at step t
     hyper: list[dict[str, np.ndarray]]  # per group, (steps,) values read at each step()
     flags: list[dict[str, bool]]  # per group: nesterov, maximize
@@ -147,11 +154,9 @@ def run(config: RunConfig) -> Observed:
         initial = [[np.asarray(config.initial, dtype=np.float64).reshape(shape)]]
     injected = None
     if config.objective is None:
-        injected = [
-            [rng.standard_normal((config.steps, *t.shape)) for t in g.tensors] for g in config.groups
-        ]
+        injected = SeededGradients(rng, config)
     if config.gradients is not None:
-        injected = _user_gradients(config)
+        injected = user_gradients(config)
     schedule = schedules.get(config.schedule)
     recorder = _Recorder.empty(config)
 
@@ -184,6 +189,8 @@ def _drive(config: RunConfig, params, injected, schedule, recorder: "_Recorder")
                     schedules.set_group_value(group, key, value)
         closure = _closure(config, params, injected, step, recorder)
         recorder.read_hyperparameters(optimizer, step)
+        if isinstance(injected, SeededGradients):
+            injected.draw(step)  # drawing is the runner's work, not step()'s: outside the timer
         t0 = time.perf_counter()
         if scaler is None:
             optimizer.step(closure)
@@ -195,22 +202,6 @@ def _drive(config: RunConfig, params, injected, schedule, recorder: "_Recorder")
         if config.checkpoint_at == step:
             params, optimizer, scheduler, scaler = _resume(config, params, schedule, optimizer,
                                                            scheduler, scaler)
-
-
-def _user_gradients(config: RunConfig) -> list[list[np.ndarray]]:
-    if config.objective is not None:
-        raise ValueError("give either an objective or injected gradients, not both")
-    out = []
-    for gi, (spec, arrays) in enumerate(zip(config.groups, config.gradients, strict=True)):
-        row = []
-        for ti, (tensor, array) in enumerate(zip(spec.tensors, arrays, strict=True)):
-            array = np.asarray(array, dtype=np.float64)
-            if array.shape != (config.steps, *tensor.shape):
-                raise ValueError(f"gradients[{gi}][{ti}] has shape {array.shape}; "
-                                 f"expected (steps, *shape) = {(config.steps, *tensor.shape)}")
-            row.append(array)
-        out.append(row)
-    return out
 
 
 # -- construction ------------------------------------------------------------------------
@@ -305,10 +296,10 @@ def _closure(config: RunConfig, params, injected, step: int, recorder: "_Recorde
                     p.grad = None
                     continue
                 if injected is not None:
-                    value = torch.from_numpy(np.asarray(injected[gi][ti][step - 1]))
+                    value = _as_tensor(injected[gi][ti][step - 1])
                     p.grad = _layout(value, config.groups[gi].tensors[ti].grad_layout, p.dtype, p.device)
                 if not calls:  # the first evaluation is the one the step is recorded with
-                    recorder.grads[gi][ti][step - 1] = _to_numpy(p.grad)
+                    recorder.grads[gi][ti][step - 1] = _to_numpy(p.grad, recorder.dtype)
                     recorder.active[gi][ti][step - 1] = True
         if not calls and loss is not None:
             recorder.loss[step - 1] = float(loss.detach())
@@ -317,6 +308,14 @@ def _closure(config: RunConfig, params, injected, step: int, recorder: "_Recorde
         return loss
 
     return closure
+
+
+def _as_tensor(row) -> torch.Tensor:
+    """One step's gradient as a CPU tensor: float32 and float64 shared, anything else as float64."""
+    row = np.asarray(row)
+    if row.dtype not in (np.float32, np.float64) or not row.dtype.isnative:
+        row = row.astype(np.float64)
+    return torch.from_numpy(row)
 
 
 def _scaled_step(config, params, closure, scaler, optimizer, step: int) -> None:
@@ -343,11 +342,15 @@ def _record(config: RunConfig, optimizer, params, recorder: "_Recorder", step: i
         for ti, p in enumerate(group):
             value = p if config.readout is None else config.readout(
                 optimizer, optimizer.param_groups[gi], optimizer.param_groups[gi]["params"][ti])
-            recorder.theta[gi][ti][step] = _to_numpy(value)
+            recorder.theta[gi][ti][step] = _to_numpy(value, recorder.dtype)
 
 
-def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    return tensor.detach().to("cpu", torch.float64).numpy().copy()
+def _to_numpy(tensor: torch.Tensor, dtype) -> np.ndarray:
+    """A view (or a widened copy) of ``tensor``'s values; the caller's assignment copies it."""
+    return tensor.detach().to("cpu", _TORCH_OF[dtype]).numpy()
+
+
+_TORCH_OF = {np.float64: torch.float64, np.float32: torch.float32}
 
 
 # -- recording ---------------------------------------------------------------------------
@@ -364,22 +367,24 @@ class _Recorder:
     failed_step: int | None = None
     step_seconds: float = 0.0
     step: int = 0  # the step in progress (0: building the optimizer)
+    dtype: type = np.float64  # of theta and grads (RECORD_DTYPES)
 
     def fail(self, error: str) -> None:
         self.error, self.failed_step = error, self.step
 
     @classmethod
     def empty(cls, config: RunConfig) -> "_Recorder":
-        n = config.steps
-        nan = lambda *shape: np.full(shape, np.nan)  # noqa: E731
+        n, dtype = config.steps, RECORD_DTYPES[config.dtype]
+        nan = lambda *shape, dtype=np.float64: np.full(shape, np.nan, dtype)  # noqa: E731
         return cls(
-            theta=[[nan(n + 1, *t.shape) for t in g.tensors] for g in config.groups],
-            grads=[[nan(n, *t.shape) for t in g.tensors] for g in config.groups],
+            theta=[[nan(n + 1, *t.shape, dtype=dtype) for t in g.tensors] for g in config.groups],
+            grads=[[nan(n, *t.shape, dtype=dtype) for t in g.tensors] for g in config.groups],
             active=[[np.zeros(n, bool) for _ in g.tensors] for g in config.groups],
             hyper=[{k: nan(n) for k in HYPERPARAMETERS} for _ in config.groups],
             flags=[{} for _ in config.groups],
             loss=nan(n),
             closure_calls=np.zeros(n, int),
+            dtype=dtype,
         )
 
     def read_hyperparameters(self, optimizer, step: int) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
+
 from verify.errors import VerifyError
 from verify.output import check_destination, write_json
 
@@ -80,7 +82,7 @@ def _trajectory_rows(observed, exact, objective) -> list[dict]:
     rows = []
     for step in range(observed.steps + 1):
         values = trace.x_exact[step, trace.theta_row]
-        got = observed.theta[0][0][step].reshape(-1)
+        got = observed.theta[0][0][step].reshape(-1).astype(np.float64)  # a float32 record, widened exactly
         loss_exact = sum((objective.value_exact(v) for v in values), Fraction(0))
         rows.append({
             "step": step,
