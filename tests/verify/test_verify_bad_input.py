@@ -129,7 +129,7 @@ def test_import_verify_is_cheap_and_exports_identify_and_verify_error():
             "assert issubclass(verify.VerifyError, ValueError); print(sorted(verify.__all__))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(), cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['VerifyError', 'identify']"
+    assert done.stdout.strip() == "['VerifyError', '__version__', 'identify']"
 
 
 # -- the Python API names the bad argument --------------------------------------------------------
