@@ -98,6 +98,45 @@ def test_the_body_compiles_in_a_two_and_a_one_column_article_with_only_sgdderive
     assert pdf.startswith(b"%PDF") and log_errors(log) == [] and "sgdderive.sty" in log
 
 
+@pytest.mark.latex
+def test_the_body_laid_out_for_a_column_has_no_overfull_box_in_a_two_column_article():
+    from dataclasses import replace
+
+    from derive.render.output import compile_pdf, log_errors
+
+    two = files.render(replace(SAMPLE, columns=2), pdf=False)
+    pdf, log = compile_pdf({"appendix.tex": host("[twocolumn]"), "sgdderive.sty": latex.sty(),
+                            "appendix-body.tex": two["appendix-body.tex"].decode()})
+    assert pdf.startswith(b"%PDF") and log_errors(log) == [] and overfull(log) == []
+    _, log = compile_pdf({"appendix.tex": two["appendix.tex"].decode()})  # its standalone is two-column
+    assert "twocolumn" in two["appendix.tex"].decode() and overfull(log) == []
+
+
+def test_a_matrix_too_wide_for_a_column_becomes_its_entries():
+    from derive.render.derivation import Row
+    from derive.render.layout import ONE_COLUMN, TWO_COLUMN, aligned_lines
+    from derive.symbols import eps, mu, t
+
+    wide = sp.Matrix([[1 - eps[t] * mu[t] * (1 - mu[t]), -eps[t] * mu[t]], [mu[t] * (1 - eps[t]), mu[t]]])
+    row = (Row(sp.Symbol("A"), wide, "transition"),)
+    assert len(aligned_lines(row, measure=ONE_COLUMN)) == 1
+    lines = aligned_lines(row, measure=TWO_COLUMN)
+    assert [line.split(" &")[0] for line in lines if not line.startswith("&")] == \
+        [r"\left[A\right]_{1,1}", r"\left[A\right]_{1,2}", r"\left[A\right]_{2,1}", r"\left[A\right]_{2,2}"]
+    assert f"&= {latex_of(-eps[t] * mu[t])}" in lines[1] and f"&= {latex_of(mu[t])}" in lines[-1]
+
+
+def latex_of(expr) -> str:
+    from derive.render.printer import HousePrinter
+
+    return HousePrinter().doprint(expr)
+
+
+def test_columns_must_be_one_or_two():
+    with pytest.raises(DeriveError, match="--columns must be 1 or 2"):
+        Options(columns=3)
+
+
 def section_keys(options: Options) -> list[str]:
     return [s.key for s in build(options).sections]
 
