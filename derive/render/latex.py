@@ -20,8 +20,8 @@ from derive.render.layout import ONE_COLUMN, TWO_COLUMN, aligned_lines, text_cha
 STY_NAME = "sgdderive.sty"
 ROWS_PER_TABULAR = 18  # a tabular cannot break: keep each piece well under a column's height
 # In a two-column paper: cells wrap more, so fewer rows per piece, and a smaller type for the
-# narrow columns (a header word such as "writes" must fit its column, so headers are not bold there)
-COLUMN_TABLE = {1: (ROWS_PER_TABULAR, r"\small", "3pt", r"\textbf"), 2: (8, r"\footnotesize", "1.5pt", "")}
+# narrow columns (a header word such as "writes" must fit its 0.11 of a column, so not bold there either)
+COLUMN_TABLE = {1: (ROWS_PER_TABULAR, r"\small", "3pt", r"\textbf"), 2: (8, r"\scriptsize", "1.5pt", "")}
 
 
 def sty() -> str:

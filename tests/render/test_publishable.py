@@ -126,6 +126,32 @@ def test_a_matrix_too_wide_for_a_column_becomes_its_entries():
     assert f"&= {latex_of(-eps[t] * mu[t])}" in lines[1] and f"&= {latex_of(mu[t])}" in lines[-1]
 
 
+def test_a_sum_too_wide_for_a_column_is_opened_and_reads_as_the_same_expression():
+    from derive.render.derivation import Row
+    from derive.render.layout import TWO_COLUMN, aligned_lines
+    from derive.symbols import T, eps, g, k, lam, mu
+
+    i = sp.Symbol("i", integer=True)
+    theta = sp.IndexedBase("theta")
+    decay = sp.Product(1 - lam * eps[i], (i, k + 1, T))
+    expr = (-sp.Sum((eps[k] * decay + eps[k] * mu[k] * sp.Product(mu[i], (i, k + 1, T))) * g[k], (k, 1, T))
+            + theta[0] * sp.Product(1 - lam * eps[i], (i, 1, T)))
+    lines = aligned_lines((Row(theta[T], expr, "parameters"),), measure=TWO_COLUMN)
+    assert len(lines) == 3 and lines[0].startswith(r"\theta_{T} &= - \sum_{k=1}^{T} \Bigl(\varepsilon_{k}")
+    rhs = " ".join(re.sub(r"^.*?&= |^&\\qquad | \\tag\*\{.*\}$", "", line) for line in lines)
+    assert rhs.replace(r"\Bigl(", r"\left(").replace(r"\Bigr)", r"\right)") == latex_of(expr)
+
+
+def test_the_cli_lays_the_body_out_for_two_columns(tmp_path):
+    from derive.cli import main
+
+    assert main(["appendix", "--out", str(tmp_path), "--only", "plain_gd", "--sections", "formulations",
+                 "--columns", "2", "--no-pdf"]) == 0
+    body = (tmp_path / "appendix-body.tex").read_text()
+    assert r"\tag*{\text{transition}}" in body and "&& \\text{" not in body
+    assert r"\documentclass[10pt,twocolumn]{article}" in (tmp_path / "appendix.tex").read_text()
+
+
 def latex_of(expr) -> str:
     from derive.render.printer import HousePrinter
 
