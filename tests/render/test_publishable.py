@@ -276,6 +276,9 @@ def test_the_full_appendix_is_clean_compiles_without_overfull_boxes_and_builds_w
     formulas = sphinx_formulas(full["appendix.md"].decode(), tmp_path)
     _, log = compile_pdf({"appendix.tex": formulas_document(formulas)})
     assert log_errors(log) == []
+    column = files.render(Options(columns=2), pdf=False)["appendix-body.tex"].decode()
+    _, log = compile_pdf({"appendix.tex": host("[twocolumn]"), "sgdderive.sty": latex.sty(), "appendix-body.tex": column})
+    assert log_errors(log) == [] and overfull(log) == []
 
 
 def test_the_verify_runs_are_a_table_with_their_figures(sample):
