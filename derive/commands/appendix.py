@@ -26,6 +26,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--horizon", type=int, default=3, help="horizon T of the worked closed forms (1-6)")
     parser.add_argument("--convention", choices=("paper", "pytorch"), default="paper",
                         help="show velocities with the lr inside (paper) or as PyTorch's buffer")
+    parser.add_argument("--columns", type=int, choices=(1, 2), default=1,
+                        help="lay the LaTeX out for a one-column page or a two-column paper's column (default: 1)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the pdf even when pdflatex exists")
     progress.add_arguments(parser)
 
@@ -34,7 +36,8 @@ def options_from(args):
     from derive.render.appendix import Options
 
     sections = tuple(s.strip() for s in args.sections.split(",") if s.strip())
-    return Options(only=tuple(args.only), horizon=args.horizon, convention=args.convention, sections=sections)
+    return Options(only=tuple(args.only), horizon=args.horizon, convention=args.convention, sections=sections,
+                   columns=args.columns)
 
 
 def run(args) -> int:

@@ -36,13 +36,15 @@ SECTIONS = ("formulations", "claims", "opcount", "verify")  # in the order they 
 @dataclass(frozen=True)
 class Options:
     """What the appendix contains: ``sections`` (of :data:`SECTIONS`), ``only`` (formulation names and
-    claim ids, filtering every section), the worked horizon, the convention."""
+    claim ids, filtering every section), the worked horizon, the convention; and ``columns``, the
+    LaTeX page its equations are broken for (2: one column of a two-column paper)."""
 
     only: tuple[str, ...] = ()
     horizon: int = 3
     convention: str = "paper"
     check_up_to: int = CHECK_UP_TO  # 0: the induction proof alone (derive report; the tests still compare)
     sections: tuple[str, ...] = SECTIONS
+    columns: int = 1  # LaTeX laid out for a one-column page or for one column of a two-column paper
 
     def __post_init__(self):
         unknown = [s for s in self.sections if s not in SECTIONS]
@@ -51,6 +53,8 @@ class Options:
                               f"use a comma-separated list of {','.join(SECTIONS)}")
         if self.convention not in conventions.CONVENTIONS:
             raise DeriveError(f"unknown convention {self.convention!r}; use one of {', '.join(conventions.CONVENTIONS)}")
+        if self.columns not in (1, 2):
+            raise DeriveError(f"--columns must be 1 or 2, got {self.columns}")
         if not 1 <= self.horizon <= 6:
             raise DeriveError(f"--horizon must be between 1 and 6 (the closed forms are printed in full), got {self.horizon}")
 
@@ -165,4 +169,4 @@ def build(options: Options = Options()) -> Document:
                                 (text("Each formulation of the catalogue, in the order of the catalogue."),),
                                 subsections))
     sections += claims_section.sections(claim_ids, formulation_names, options.sections)
-    return Document(TITLE, preface(options), tuple(sections))
+    return Document(TITLE, preface(options), tuple(sections), options.columns)

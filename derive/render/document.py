@@ -83,6 +83,7 @@ class Document:
     title: str
     preface: tuple[Paragraph, ...]
     sections: tuple[Section, ...] = field(default_factory=tuple)
+    columns: int = 1  # the LaTeX page it is laid out for: 1 (full text width) or 2 (one column of two)
 
 
 def prose(words: str) -> tuple[Part, ...]:

@@ -5,11 +5,18 @@ A long :class:`~derive.render.derivation.Combination` puts one input per line, a
 a coefficient too long for one line is split between its terms inside
 ``\Bigl( ... \Bigr)`` (which, unlike ``\left( ... \right)``, may span lines).
 Only macros that both LaTeX (amsmath) and KaTeX know are emitted.
+
+The widths are those of a :class:`Measure`: :data:`ONE_COLUMN` (a full text width, the
+default) or :data:`TWO_COLUMN` (one column of a two-column paper, about half as wide).  In a
+column, labels become ``\tag*{...}``, which amsmath sets on a line of their own when they do
+not fit beside the equation, and a matrix wider than the line is written as a column of its
+entries :math:`[A_t]_{i,j}` (1-based), each broken like any other right-hand side.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -18,6 +25,20 @@ from derive.render.printer import HousePrinter, _leads_negative
 
 LINE = 48  # visible width of a displayed right-hand side (see width) before a break
 ROW = 58  # visible width of a whole row: lhs, rhs and the label in the margin share it
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Widths (in :func:`width` units) that one displayed row may take."""
+
+    line: int = LINE  # a right-hand side before a break
+    row: int = ROW  # lhs, rhs and (unless tagged) the label
+    least: int = 24  # a right-hand side is never squeezed below this
+    tags: bool = False  # labels as \tag*{...} (own line when they do not fit), not a margin column
+
+
+ONE_COLUMN = Measure()
+TWO_COLUMN = Measure(line=19, row=24, least=14, tags=True)  # 229.5pt of a 10pt twocolumn article
 
 
 def width(tex: str) -> int:
@@ -105,6 +126,10 @@ def _combination(printer: HousePrinter, comb: Combination, LINE: int = LINE) -> 
             c, negative = _unsigned(printer, sp.expand(c))  # too long to keep factored
             sign = "- " if negative else ("+ " if n else "")
             ctex = printer._print(c)
+        if c.is_Add and any(width(term) > LINE + 2 for term in _terms(printer, c)):
+            c, negative = _unsigned(printer, sp.expand(c))  # a term wider than the line: expanded, it breaks
+            sign = "- " if negative else ("+ " if n else "")
+            ctex = printer._print(c)
         if not c.is_Add:
             pieces.append([f"{sign}{ctex} {tx}"])
         elif width(ctex) <= LINE:
@@ -135,23 +160,90 @@ def _rhs_lines(printer: HousePrinter, rhs, LINE: int = LINE) -> list[str]:  # no
     expr = sp.sympify(rhs)
     tex = printer.doprint(expr)
     if expr.is_Add and width(tex) > LINE:
-        return _chunks(_terms(printer, expr), LINE)
+        pieces = []
+        for term, piece in zip(printer._as_ordered_terms(expr), _terms(printer, expr)):
+            opened = _open_sum(printer, term, piece, LINE) if width(piece) > LINE else None
+            pieces += opened or [piece]
+        return _chunks(pieces, LINE)
     return [tex]
 
 
-def aligned_lines(rows: tuple[Row, ...], printer: HousePrinter | None = None) -> list[str]:
+def _open_sum(printer: HousePrinter, term: sp.Expr, piece: str, limit: int) -> list[str] | None:
+    r"""A term :math:`\pm\sum_k (a + b + \dots) g_k` too wide for a line: the sum's coefficient
+    between ``\Bigl( ... \Bigr)``, broken at its ``+``/``-``; None when *term* is not of that shape."""
+    first = not piece.startswith(("- ", "+ "))
+    coeff, rest = term.as_coeff_Mul()
+    if abs(coeff) != 1 or not isinstance(rest, sp.Sum) or len(rest.limits) != 1:
+        return None
+    adds = [f for f in sp.Mul.make_args(rest.function) if f.is_Add]
+    if len(adds) != 1:
+        return None
+    others = sp.Mul(*[f for f in sp.Mul.make_args(rest.function) if f is not adds[0]])
+    add, negative = _unsigned(printer, adds[0])  # the sign in front of the sum, not inside its bracket
+    negative = negative != (coeff < 0)
+    sign = "- " if negative else ("" if first else "+ ")
+    var, lower, upper = rest.limits[0]
+    head = rf"{sign}\sum_{{{printer._index(var)}={printer._index(lower)}}}^{{{printer._index(upper)}}} "
+    inner = _chunks(_terms(printer, add), limit)
+    lines = [rf"{head}\Bigl({inner[0]}"] + inner[1:]
+    lines[-1] += rf"\Bigr) {printer._print(others)}"
+    return lines
+
+
+def _matrix_width(printer: HousePrinter, m: sp.MatrixBase) -> int:
+    """Visible width of a matrix: its widest entry per column, side by side, and the brackets."""
+    return sum(max(width(printer._print(m[i, j])) for i in range(m.rows)) + 1 for j in range(m.cols)) + 1
+
+
+def _entries(printer: HousePrinter, row: Row) -> list[_EntryRow]:
+    r"""A matrix as a column of its entries, :math:`[A_t]_{i,j}` (1-based; one index for a vector)."""
+    name = printer.doprint(row.lhs)
+    m = row.rhs
+    out = []
+    for i in range(m.rows):
+        for j in range(m.cols):
+            index = f"{i + 1},{j + 1}" if m.rows > 1 and m.cols > 1 else str(max(i, j) + 1)
+            lhs = rf"\left[{name}\right]_{{{index}}}"
+            out.append(_EntryRow(lhs, m[i, j], row.label if not out else ""))
+    return out
+
+
+@dataclass(frozen=True)
+class _EntryRow:
+    """A row whose left-hand side is LaTeX already (a matrix entry)."""
+
+    lhs_tex: str
+    rhs: object
+    label: str
+    relation: str = "="
+
+
+def aligned_lines(rows: tuple[Row, ...], printer: HousePrinter | None = None,
+                  measure: Measure = ONE_COLUMN) -> list[str]:
     r"""The body of an ``align*`` / ``aligned`` block, one string per line (no ``\\``)."""
     printer = printer or HousePrinter()
     lines = []
+    if measure.tags:  # a matrix too wide for the column: its entries, one per row
+        rows = tuple(r for row in rows for r in (
+            _entries(printer, row) if isinstance(row.rhs, sp.MatrixBase)
+            and _matrix_width(printer, row.rhs) > measure.line else [row]))
     # labels share one column, as wide as the longest: it takes room from every right-hand side
-    # (text is narrower than math)
-    margin = max(((7 * len(row.label)) // 10 for row in rows), default=0)
+    # (text is narrower than math); tagged labels take none
+    margin = 0 if measure.tags else max(((7 * len(row.label)) // 10 for row in rows), default=0)
     for row in rows:
-        lhs = printer.doprint(row.lhs) if row.lhs is not None else ""
-        limit = max(24, min(LINE, ROW - width(lhs) - margin))
+        if isinstance(row, _EntryRow):
+            lhs = row.lhs_tex
+        else:
+            lhs = printer.doprint(row.lhs) if row.lhs is not None else ""
+        limit = max(measure.least, min(measure.line, measure.row - width(lhs) - margin))
         rhs = _rhs_lines(printer, row.rhs, limit)
         rel = row.relation if row.relation in ("=", r"\neq", r"\equiv", r"\approx", ":=", "") else "="
-        label = f" && {_text(row.label)}" if row.label else ""
+        if not row.label:
+            label = ""
+        elif measure.tags:
+            label = rf" \tag*{{{_text(row.label)}}}"
+        else:
+            label = f" && {_text(row.label)}"
         lines.append(f"{lhs} &{rel} {rhs[0]}{label}" if rel else f"{lhs} & {rhs[0]}{label}")
         lines.extend(rf"&\qquad {more}" for more in rhs[1:])
     return lines

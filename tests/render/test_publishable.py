@@ -98,6 +98,71 @@ def test_the_body_compiles_in_a_two_and_a_one_column_article_with_only_sgdderive
     assert pdf.startswith(b"%PDF") and log_errors(log) == [] and "sgdderive.sty" in log
 
 
+@pytest.mark.latex
+def test_the_body_laid_out_for_a_column_has_no_overfull_box_in_a_two_column_article():
+    from dataclasses import replace
+
+    from derive.render.output import compile_pdf, log_errors
+
+    two = files.render(replace(SAMPLE, columns=2), pdf=False)
+    pdf, log = compile_pdf({"appendix.tex": host("[twocolumn]"), "sgdderive.sty": latex.sty(),
+                            "appendix-body.tex": two["appendix-body.tex"].decode()})
+    assert pdf.startswith(b"%PDF") and log_errors(log) == [] and overfull(log) == []
+    _, log = compile_pdf({"appendix.tex": two["appendix.tex"].decode()})  # its standalone is two-column
+    assert "twocolumn" in two["appendix.tex"].decode() and overfull(log) == []
+
+
+def test_a_matrix_too_wide_for_a_column_becomes_its_entries():
+    from derive.render.derivation import Row
+    from derive.render.layout import ONE_COLUMN, TWO_COLUMN, aligned_lines
+    from derive.symbols import eps, mu, t
+
+    wide = sp.Matrix([[1 - eps[t] * mu[t] * (1 - mu[t]), -eps[t] * mu[t]], [mu[t] * (1 - eps[t]), mu[t]]])
+    row = (Row(sp.Symbol("A"), wide, "transition"),)
+    assert len(aligned_lines(row, measure=ONE_COLUMN)) == 1
+    lines = aligned_lines(row, measure=TWO_COLUMN)
+    assert [line.split(" &")[0] for line in lines if not line.startswith("&")] == \
+        [r"\left[A\right]_{1,1}", r"\left[A\right]_{1,2}", r"\left[A\right]_{2,1}", r"\left[A\right]_{2,2}"]
+    assert f"&= {latex_of(-eps[t] * mu[t])}" in lines[1] and f"&= {latex_of(mu[t])}" in lines[-1]
+
+
+def test_a_sum_too_wide_for_a_column_is_opened_and_reads_as_the_same_expression():
+    from derive.render.derivation import Row
+    from derive.render.layout import TWO_COLUMN, aligned_lines
+    from derive.symbols import T, eps, g, k, lam, mu
+
+    i = sp.Symbol("i", integer=True)
+    theta = sp.IndexedBase("theta")
+    decay = sp.Product(1 - lam * eps[i], (i, k + 1, T))
+    expr = (-sp.Sum((eps[k] * decay + eps[k] * mu[k] * sp.Product(mu[i], (i, k + 1, T))) * g[k], (k, 1, T))
+            + theta[0] * sp.Product(1 - lam * eps[i], (i, 1, T)))
+    lines = aligned_lines((Row(theta[T], expr, "parameters"),), measure=TWO_COLUMN)
+    assert len(lines) == 3 and lines[0].startswith(r"\theta_{T} &= - \sum_{k=1}^{T} \Bigl(\varepsilon_{k}")
+    rhs = " ".join(re.sub(r"^.*?&= |^&\\qquad | \\tag\*\{.*\}$", "", line) for line in lines)
+    assert rhs.replace(r"\Bigl(", r"\left(").replace(r"\Bigr)", r"\right)") == latex_of(expr)
+
+
+def test_the_cli_lays_the_body_out_for_two_columns(tmp_path):
+    from derive.cli import main
+
+    assert main(["appendix", "--out", str(tmp_path), "--only", "plain_gd", "--sections", "formulations",
+                 "--columns", "2", "--no-pdf"]) == 0
+    body = (tmp_path / "appendix-body.tex").read_text()
+    assert r"\tag*{\text{transition}}" in body and "&& \\text{" not in body
+    assert r"\documentclass[10pt,twocolumn]{article}" in (tmp_path / "appendix.tex").read_text()
+
+
+def latex_of(expr) -> str:
+    from derive.render.printer import HousePrinter
+
+    return HousePrinter().doprint(expr)
+
+
+def test_columns_must_be_one_or_two():
+    with pytest.raises(DeriveError, match="--columns must be 1 or 2"):
+        Options(columns=3)
+
+
 def section_keys(options: Options) -> list[str]:
     return [s.key for s in build(options).sections]
 
@@ -211,6 +276,9 @@ def test_the_full_appendix_is_clean_compiles_without_overfull_boxes_and_builds_w
     formulas = sphinx_formulas(full["appendix.md"].decode(), tmp_path)
     _, log = compile_pdf({"appendix.tex": formulas_document(formulas)})
     assert log_errors(log) == []
+    column = files.render(Options(columns=2), pdf=False)["appendix-body.tex"].decode()
+    _, log = compile_pdf({"appendix.tex": host("[twocolumn]"), "sgdderive.sty": latex.sty(), "appendix-body.tex": column})
+    assert log_errors(log) == [] and overfull(log) == []
 
 
 def test_the_verify_runs_are_a_table_with_their_figures(sample):
