@@ -25,7 +25,9 @@ def bar(total: int, description: str, *, quiet: bool = False, unit: str = "claim
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: claims are judged in forked workers (see derive.claims)
-    return tqdm(total=total, desc=description, file=sys.stderr, leave=False, unit=unit, dynamic_ncols=True)
+    # every update drawn (updates are seconds apart, never thousands a second): "1/N" always shows
+    return tqdm(total=total, desc=description, file=sys.stderr, leave=False, unit=unit, dynamic_ncols=True,
+                mininterval=0, miniters=1)
 
 
 def add_arguments(parser) -> None:

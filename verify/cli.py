@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-scenarios", action="store_true", help="skip the realistic-loop scenarios")
     sweep.add_argument("--json", metavar="FILE", help="write every configuration's figures here (on Ctrl-C, "
                        "those finished so far, marked partial)")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
     sweep.add_argument("--workers", type=_non_negative_int, default=1, metavar="N",
                        help="worker processes (default 1; 0: one per core); the table is the same")
 
@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     ident.add_argument("--steps", type=_positive_int, default=30)
     ident.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_TIMEOUT, help=TIMEOUT_HELP)
     ident.add_argument("--json", metavar="FILE")
+    ident.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
 
     traj = _subparser(sub, "trajectory", "derive's exact trajectory beside torch's")
     traj.add_argument("formulation", nargs="?", default="pytorch_sgd")
@@ -159,20 +160,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- sweep ------------------------------------------------------------------------------------
-def _progress(done: int, total: int, failures: int, quiet: bool) -> None:
-    if quiet:
-        return
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  unexpected: {failures}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+class _Progress:
+    """A bar on stderr while it is a terminal (derive.progress); silent otherwise or under --quiet."""
 
+    def __init__(self, description: str, quiet: bool):
+        self.description, self.quiet, self.bar, self.done = description, quiet, None, 0
 
-def _progress_ends(quiet: bool) -> None:
-    if not quiet:
-        sys.stderr.write("\n")
+    def __call__(self, done: int, total: int, note: str = "") -> None:
+        from derive.progress import bar
+
+        if self.bar is None:
+            self.bar = bar(total, self.description, quiet=self.quiet, unit="run")
+        self.bar.update(done - self.done)
+        self.done = done
+        if note:
+            self.bar.set_description(f"{self.description} ({note})")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run_sweep(args) -> int:
@@ -199,20 +205,22 @@ def run_sweep(args) -> int:
     if not args.no_scenarios:
         configs += [c.with_(device=d) for d in devices for c in SCENARIOS.values()]
     finished, unexpected = [], 0
+    bar = _Progress("sweep", args.quiet)
 
     def progress(outcome) -> None:
         nonlocal unexpected
         finished.append(outcome)
         unexpected += outcome.unexpected
-        _progress(len(finished), len(configs), unexpected, args.quiet)
+        bar(len(finished), len(configs), f"unexpected: {unexpected}" if unexpected else "")
 
     try:
         outcomes = check_all(configs, workers=args.workers or default_workers(), on_result=progress)
     except KeyboardInterrupt:  # keep what finished: the caller sees "verify: interrupted", exit 130
-        _progress_ends(args.quiet)
         if args.json:
             write_json(args.json, _sweep_json(finished, partial=True))
         raise
+    finally:
+        bar.close()
     _print_table(outcomes)
     if args.json:
         write_json(args.json, _sweep_json(outcomes, partial=False))
@@ -292,7 +300,12 @@ def run_identify(args) -> int:
     from verify.identify import identify, load
 
     factory = load(args.optimizer)
-    result = identify(factory, kwargs, steps=args.steps, name=args.optimizer, timeout=args.timeout)
+    bar = _Progress("identify", args.quiet)
+    try:
+        result = identify(factory, kwargs, steps=args.steps, name=args.optimizer, timeout=args.timeout,
+                          progress=bar)
+    finally:
+        bar.close()
     if result.status == 2:
         raise VerifyError(f"not checkable: {result.not_checkable}")
     print(result.describe())

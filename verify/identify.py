@@ -187,17 +187,28 @@ def judge(name: str, observed: Observed) -> tuple[Report, str | None]:
 
 def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
              candidates: list[str] | None = None, name: str | None = None,
-             timeout: float | None = 60.0) -> Identification:
+             timeout: float | None = 60.0, progress=None) -> Identification:
     """Probe ``factory(params, **kwargs)`` and judge every catalogue entry (or ``candidates``).
 
     ``timeout`` bounds each probe run in seconds (:mod:`verify.deadline`). Bad arguments raise
-    :class:`~verify.errors.VerifyError` or ``TypeError`` naming the argument.
+    :class:`~verify.errors.VerifyError` or ``TypeError`` naming the argument. ``progress``, if
+    given, is called as ``progress(done, total)`` after each probe run and each entry judged.
     """
     kwargs, candidates = _checked_arguments(factory, kwargs, steps, candidates, timeout)
     result = Identification(name or getattr(factory, "__qualname__", str(factory)), kwargs)
     observed = {}
-    for probe, config in probes(factory, kwargs, steps=steps, timeout=timeout).items():
+    configs = probes(factory, kwargs, steps=steps, timeout=timeout)
+    total, done = len(configs) + len(candidates), 0
+
+    def advance() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    for probe, config in configs.items():
         obs = run(config)
+        advance()
         problem = run_problem(obs)
         if problem is not None:  # nothing to judge: no entry is tried, no closest is guessed
             result.reason = f"{problem} (under the {probe} probe)"
@@ -217,6 +228,7 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
         except (UnsupportedRun, DeriveError, ValueError, TypeError) as exc:
             error = str(exc)
         result.verdicts.append(Verdict(formulation, options, reports, error, unchecked))
+        advance()
     return result
 
 

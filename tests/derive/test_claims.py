@@ -95,40 +95,9 @@ def test_false_variant_d1_first_step_damped_is_refuted():
 
 
 def _stderr_on_a_terminal(argv: list[str]) -> tuple[int, bytes]:
-    """Run ``derive`` with stderr on a pseudo-terminal (100 columns); its exit status and what it drew there."""
-    import fcntl
-    import os
-    import pty
-    import struct
-    import subprocess
-    import sys
-    import termios
-    import threading
-    from pathlib import Path
+    from terminal import stderr_on_a_terminal
 
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    drawn = bytearray()
-
-    def read():
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            drawn.extend(chunk)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-m", "derive", *argv], cwd=root, stdout=subprocess.DEVNULL,
-                          stderr=slave, env=dict(os.environ, PYTHONPATH=str(root)))
-    os.close(slave)
-    reader.join(5)
-    os.close(master)
-    return done.returncode, bytes(drawn)
+    return stderr_on_a_terminal("derive", argv)
 
 
 def test_claims_draws_a_progress_bar_on_a_terminal_and_none_under_quiet():

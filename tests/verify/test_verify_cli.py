@@ -166,12 +166,37 @@ def test_ctrl_c_during_a_sweep_writes_what_finished_marked_partial(tmp_path):
     import signal
 
     out = tmp_path / "sweep.json"
-    process = _start(["sweep", "--steps", "3000", "--dtype", "float64", "--impl", "for-loop", "--schedule",
-                      "explicit", "--no-scenarios", "--json", str(out)], tmp_path)
-    seen = _read_until(process.stderr, b"] 1/")
+    import os
+    import pty
+
+    from verify_process import env
+
+    # stderr on a terminal, so the progress bar says when the first configuration has finished
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal has a width
+    process = subprocess.Popen([sys.executable, "-m", "verify", "sweep", "--steps", "3000", "--dtype", "float64",
+                                "--impl", "for-loop", "--schedule", "explicit", "--no-scenarios", "--json", str(out)],
+                               cwd=tmp_path, env=env(), stdout=subprocess.DEVNULL, stderr=slave)
+    terminal = os.fdopen(master, "rb", buffering=0)
+    seen = _read_until(terminal, b" 1/")
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=120)
-    text = (seen + err).decode()
+    process.wait(timeout=120)
+    os.close(slave)  # kept open until now: a pty whose every slave is closed answers EIO at once
+    rest = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child's side is closed
+            break
+        if not chunk:
+            break
+        rest += chunk
+    terminal.close()
+    text = (seen + rest).decode(errors="replace").replace("\r\n", "\n")
     assert process.returncode == 130, text
     assert text.rstrip("\n").splitlines()[-1] == "verify: interrupted" and "Traceback" not in text
     written = json.loads(out.read_text())
