@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Callable, Mapping
@@ -80,7 +81,9 @@ def parse_expression(text: str, *, variables: Mapping[str, sp.Symbol],
     if "^" in text:
         raise ExpressionError(f"'^' in {_short(text)} is refused; write powers as ** (x**2)")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # a string literal's bad escape warns on stderr; it is refused below
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         reason = getattr(exc, "msg", None) or type(exc).__name__
         raise ExpressionError(f"{_short(text)} is not an expression ({reason})") from None

@@ -280,3 +280,11 @@ def test_verify_objective_is_read_by_the_safe_parser(tmp_path):
                              ("x^2", r"write powers as \*\*")]:
         with pytest.raises(ExpressionError, match=message):
             Objective.parse(refused)
+
+
+def test_a_string_literal_with_a_bad_escape_is_refused_without_a_warning(recwarn):
+    from derive.expressions import ExpressionError, parse_expression
+
+    with pytest.raises(ExpressionError):
+        parse_expression('"\\i" or x', variables={"x": sp.Symbol("x")})
+    assert not [w for w in recwarn if issubclass(w.category, (DeprecationWarning, SyntaxWarning))]
