@@ -85,7 +85,7 @@ BAD_FILES = {"SYNTAX": "def broken(:\n", "IMPORTS": "import no_such_module_for_v
              "EXITS": "import sys\nsys.exit(4)\n"}
 
 
-def _run(argv, message, tmp_path):
+def _run(argv, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     for key, source in BAD_FILES.items():
@@ -95,21 +95,25 @@ def _run(argv, message, tmp_path):
             for a in argv for key in [next((k for k in BAD_FILES if a.startswith(k + ":")), "")]]
     before = listing(tmp_path)
     done = verify(*argv, cwd=work)
-    assert_one_line_error(done, message)
-    assert listing(tmp_path) == before  # no output, no temporary file, nothing half-written
-    assert not [p for p in Path("/proc").glob("verify-out*")]
+    return done, before, listing(tmp_path)
 
 
 @pytest.mark.parametrize("argv, message", REFUSED_UP_FRONT, ids=[" ".join(a[:4]) for a, _ in REFUSED_UP_FRONT])
 def test_bad_input_is_refused_up_front_in_one_line(argv, message, tmp_path):
-    _run(argv, message, tmp_path)
+    done, before, after = _run(argv, tmp_path)
+    assert_one_line_error(done, message)
+    assert after == before  # no output, no temporary file, nothing half-written
+    assert not list(Path("/proc").glob("verify-out*"))
 
 
 @pytest.mark.slow
 @pytest.mark.torch
 @pytest.mark.parametrize("argv, message", NEEDS_A_RUN, ids=[" ".join(a[:4]) for a, _ in NEEDS_A_RUN])
 def test_what_only_a_run_reveals_is_one_line_naming_the_step_or_the_cause(argv, message, tmp_path):
-    _run(argv, message, tmp_path)
+    done, before, after = _run(argv, tmp_path)
+    assert_one_line_error(done, message)
+    assert after == before  # no output, no temporary file, nothing half-written
+    assert not list(Path("/proc").glob("verify-out*"))
 
 
 def test_verify_help_works_without_torch(tmp_path):
