@@ -125,6 +125,11 @@ def claims(ids=None) -> list[Claim]:
         return list(REGISTRY.values())
     unknown = [i for i in ids if i not in REGISTRY]
     if unknown:
+        from derive.plugins import loaded
+
+        for plugin in loaded():  # a claim of a plugin that could not work here: say why, not "unknown"
+            if unknown[0] in plugin.missing_claims:
+                raise DeriveError(f"claim {unknown[0]} is plugin {plugin.name}'s, not loaded here: {plugin.unavailable}")
         raise DeriveError(f"unknown claim id {', '.join(unknown)}; `derive claims` lists them all")
     return [REGISTRY[i] for i in ids]
 
