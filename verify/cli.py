@@ -106,10 +106,12 @@ def _points(text: str) -> tuple[float, ...]:
 
 
 def _subparser(sub, name: str, help_text: str):
-    from derive.plugins import add_argument
-
     parser = sub.add_parser(name, help=help_text, description=help_text, epilog=f"exit status: {EXIT_STATUS[name]}")
-    add_argument(parser)  # --plugin MODULE
+    # derive.plugins.add_argument's option, spelled out: importing derive (SymPy) would cost --help 2 s
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="load a plugin first: a dotted module name importable from sys.path or the "
+                             "current directory, or a path to a .py file, that registers formulations "
+                             "and claims (repeatable; installed sgd_derive.plugins entry points load anyway)")
     return parser
 
 

@@ -73,3 +73,23 @@ def test_identify_and_trajectory_see_a_plugins_formulation(tmp_path):
                     "--plugin", "user_plugin", cwd=tmp_path)
     assert traced.returncode == 0, traced.stderr
     assert traced.stdout.splitlines()[-1].split(": ")[1].startswith("pass")
+
+
+def test_verifys_plugin_option_is_derives_spelled_out_and_its_parser_imports_no_sympy():
+    import argparse
+
+    from derive.plugins import add_argument
+    from verify.cli import build_parser
+
+    derive_parser = argparse.ArgumentParser()
+    add_argument(derive_parser)
+    subcommands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    wanted = next(a for a in derive_parser._actions if a.dest == "plugin")
+    for name, parser in subcommands.choices.items():
+        option = next(a for a in parser._actions if a.dest == "plugin")
+        assert (option.option_strings, option.help, option.default, option.metavar) == \
+            (wanted.option_strings, wanted.help, wanted.default, wanted.metavar), name
+    code = "import sys\nfrom verify.cli import build_parser\nbuild_parser()\nprint('sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
