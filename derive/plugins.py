@@ -170,7 +170,8 @@ def load_plugins(modules: Iterable[str] = (), *, entry_points: bool = True) -> l
     if entry_points and not os.environ.get(NO_AUTOLOAD):
         out += [_entry_point(ep, dist) for dist, ep in installed()]
     out += [load_module(spec) for spec in modules]
-    return [p for p in out if p is not None]
+    unique = {id(p): p for p in out if p is not None}  # the package's own entry point is the built-in plugin
+    return list(unique.values())
 
 
 def installed() -> list[tuple[str, object]]:

@@ -220,7 +220,7 @@ def test_installed_distributions_plugins_load_in_a_fixed_order_and_are_marked_wi
     assert marked == [("alpha_gd", "plugin alpha-tools"), ("beta_gd", "plugin alpha-tools"),
                       ("quartered_gd", "plugin zeta-tools")]  # distribution, then entry-point name
     out = python("from derive.plugins import load_plugins\n"
-                 "print([(p.name, p.target, p.formulations) for p in load_plugins()][1:])",
+                 "print([(p.name, p.target, p.formulations) for p in load_plugins() if p.name != 'verify'])",
                  cwd=tmp_path, python_path=[site])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ("[('alpha-tools', 'alpha_one', ('alpha_gd',)), ('alpha-tools', "
@@ -228,6 +228,21 @@ def test_installed_distributions_plugins_load_in_a_fixed_order_and_are_marked_wi
                                   "('quartered_gd',))]")
     skipped = derive("list", cwd=tmp_path, python_path=[site], env={"SGD_DERIVE_DISABLE_PLUGIN_AUTOLOAD": "1"})
     assert skipped.returncode == 0 and "[plugin" not in skipped.stdout
+
+
+def test_the_packages_own_entry_point_is_the_built_in_plugin_loaded_once(tmp_path):
+    tomllib = pytest.importorskip("tomllib")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["sgd_derive.plugins"]
+    from derive.plugins import BUILTIN
+
+    assert declared == dict(BUILTIN) == {"verify": "verify.plugin:register"}
+    site = tmp_path / "site"  # this checkout, as if installed: its entry point and the fallback name one plugin
+    _distribution(site, "sgd-derive", declared, {})
+    out = python("from derive.plugins import load_plugins\n"
+                 "print([(p.name, p.origin.builtin) for p in load_plugins()])",
+                 cwd=tmp_path, python_path=[site])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[('verify', True)]"
 
 
 def test_a_broken_installed_plugin_is_one_line_naming_its_distribution(tmp_path):
