@@ -113,14 +113,14 @@ def induction_blocks(f: Formulation, scf) -> tuple:
             Display(tuple(obligations)))
 
 
-def formulation_section(f: Formulation, options: Options, origin=None) -> Section:
-    """One formulation; *origin*, when it is a plugin, is said first (whose entry this is)."""
+def formulation_section(f: Formulation, options: Options, registered_by=None) -> Section:
+    """One formulation; *registered_by* (its origin), when it is a plugin, is said first (whose entry this is)."""
     blocks = [text("Source: ", f.citation, "."), text("Update, as one step of the program:"),
               Display(update_rows(f))]
     if f.note:
         blocks.insert(1, text(f.note))
-    if origin is not None and not origin.builtin:
-        blocks.insert(0, text(f"Registered by {origin}."))
+    if registered_by is not None and not registered_by.builtin:
+        blocks.insert(0, text(f"Registered by {registered_by}."))
     converted = conventions.convert(f, options.convention)
     if converted is not None:
         blocks += [text(f"In the {options.convention} convention, by the change of variables on the first line:"),
