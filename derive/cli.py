@@ -1,7 +1,10 @@
 """``python -m derive``: one module per subcommand in :mod:`derive.commands`.
 
-Every expected failure (an unknown name, a bad horizon, malformed options) is a
-one-line ``derive: error: ...`` and a non-zero exit, never a traceback.
+Every expected failure (an unknown name, a bad horizon, malformed options, a
+plugin that cannot be loaded) is a one-line ``derive: error: ...`` and a non-zero
+exit, never a traceback.  Plugins (:mod:`derive.plugins`: the built-in one, the
+installed ``sgd_derive.plugins`` entry points, then each ``--plugin MODULE``) are
+loaded after the arguments are read and before the command runs.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import argparse
 import importlib
 import sys
 
+from derive import plugins
 from derive.commands import COMMANDS
 from derive.errors import DeriveError
 
@@ -34,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"derive.commands.{module_name}")
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__)
         module.add_arguments(p)
+        plugins.add_argument(p)
         p.set_defaults(run=module.run)
     return parser
 
@@ -42,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        plugins.load_plugins(args.plugin)
         return int(args.run(args) or 0)
     except DeriveError as exc:
         print(f"derive: error: {exc}", file=sys.stderr)

@@ -21,6 +21,15 @@ def _cuda_reason() -> str | None:
     return None
 
 
+def pytest_configure(config):
+    """The registries the commands see: the package's, then its built-in plugin (verify's torch claims and
+    notebook, where torch is installed). Installed distributions' plugins are left out: the suite tests this
+    package, whatever else the environment holds (tests/derive/test_plugins.py loads them on purpose)."""
+    from derive.plugins import load_plugins
+
+    load_plugins(entry_points=False)
+
+
 def pytest_collection_modifyitems(config, items):
     reasons = {
         "torch": None if importlib.util.find_spec("torch") else "torch is not installed",

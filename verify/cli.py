@@ -11,6 +11,9 @@ was checked and does not hold, 2 it could not be checked (bad input, the optimiz
 constructor raised, exited or hung, an import failed, nothing ran or nothing moved), 130
 interrupted. Every exit-2 case prints exactly one ``verify: error:`` line, never a traceback,
 and writes no file. The parser is built without importing torch, so ``--help`` works without it.
+Every command takes ``--plugin MODULE`` (repeatable), loaded with the installed plugins before
+it runs (:mod:`derive.plugins`): a plugin's formulations are candidates for ``identify`` and
+names for ``trajectory``.
 """
 
 from __future__ import annotations
@@ -103,7 +106,13 @@ def _points(text: str) -> tuple[float, ...]:
 
 
 def _subparser(sub, name: str, help_text: str):
-    return sub.add_parser(name, help=help_text, description=help_text, epilog=f"exit status: {EXIT_STATUS[name]}")
+    parser = sub.add_parser(name, help=help_text, description=help_text, epilog=f"exit status: {EXIT_STATUS[name]}")
+    # derive.plugins.add_argument's option, spelled out: importing derive (SymPy) would cost --help 2 s
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="load a plugin first: a dotted module name importable from sys.path or the "
+                             "current directory, or a path to a .py file, that registers formulations "
+                             "and claims (repeatable; installed sgd_derive.plugins entry points load anyway)")
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -329,6 +338,14 @@ COMMANDS = {"sweep": run_sweep, "identify": run_identify, "trajectory": run_traj
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from derive.errors import DeriveError
+    from derive.plugins import load_plugins
+
+    try:
+        load_plugins(args.plugin)
+    except DeriveError as exc:  # one line naming the plugin: not found, raised on import, a name taken
+        print(f"verify: error: {exc}", file=sys.stderr)
+        return 2
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

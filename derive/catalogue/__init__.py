@@ -3,7 +3,8 @@
 Every factory takes its hyperparameters keyword-only (``None`` keeps them
 symbolic: ``epsilon[t]``, ``mu[t]``, ``tau``, ``lambda``) and returns a
 :class:`~derive.formulation.Formulation`.  ``CATALOGUE`` maps each name to its
-factory; :func:`get` builds one by name.
+factory; :func:`get` builds one by name.  :func:`entry` registers a factory, from
+the package or from a plugin (:mod:`derive.plugins`); :func:`origin` says which.
 """
 
 from __future__ import annotations
@@ -14,16 +15,37 @@ from typing import Callable
 from derive.errors import InvalidArgument, InvalidHyperparameter, UnknownFormulation
 from derive.formulation import Formulation
 from derive.hyperparameters import flag
+from derive.plugins import Origin, origin_of, taken
 
 CATALOGUE: dict[str, Callable[..., Formulation]] = {}
+ORIGINS: dict[str, Origin] = {}  # name -> the package or the plugin that registered it
 
 
 def entry(factory: Callable[..., Formulation]) -> Callable[..., Formulation]:
-    """Register *factory* under its function name."""
-    if factory.__name__ in CATALOGUE:
-        raise ValueError(f"duplicate catalogue entry {factory.__name__}")
-    CATALOGUE[factory.__name__] = factory
+    """Register *factory* under its function name (a decorator; from a plugin too).
+
+    Args:
+      factory: a function taking the hyperparameters keyword-only and returning a
+        :class:`~derive.formulation.Formulation`.
+
+    Returns:
+      *factory*, unchanged.
+
+    Raises:
+      DuplicateName: the name is taken (a ``ValueError``; the message names who has it).
+    """
+    name = factory.__name__
+    if name in CATALOGUE:
+        raise taken("formulation", name, ORIGINS.get(name, origin_of(CATALOGUE[name].__module__)))
+    CATALOGUE[name] = factory
+    ORIGINS[name] = origin_of(factory.__module__)
     return factory
+
+
+def origin(name: str) -> Origin:
+    """Where entry *name* was registered from: the package, or a plugin."""
+    build = factory(name)  # an unknown name is the usual one-line error
+    return ORIGINS.get(name) or origin_of(build.__module__)
 
 
 def factory(name: str) -> Callable[..., Formulation]:

@@ -7,9 +7,11 @@ procedure.  :func:`judge` runs the procedure and returns a :class:`Verdict`
 is a regression: ``python -m derive claims`` exits non-zero.
 
 Procedures derive everything from catalogue entries through
-:mod:`derive.equivalence`, :mod:`derive.unroll` and :mod:`derive.opcount`;
-claims about torch's interface and behaviour import torch lazily and are
-skipped, with the reason, where torch is absent.
+:mod:`derive.equivalence`, :mod:`derive.unroll` and :mod:`derive.opcount`.
+Claims come from this package and from plugins (:mod:`derive.plugins`); the
+claims that run torch are ``verify``'s, registered by its built-in plugin
+(``verify/claims.py``), so nothing here imports torch or verify.  Each claim
+remembers its :class:`~derive.plugins.Origin`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sympy as sp
 
 from derive import arguments
 from derive.errors import DeriveError
+from derive.plugins import PACKAGE, Origin, origin_of, taken
 
 VERDICTS = ("holds", "fails", "holds under a condition")
 
@@ -33,7 +36,7 @@ class Verdict:
     """One judged claim (the renderer depends on exactly these fields)."""
 
     claim_id: str
-    verdict: str  # "holds" | "fails" | "holds under a condition" | "skipped"
+    verdict: str  # "holds" | "fails" | "holds under a condition"
     condition: str | None
     evidence: str  # one line
     rows: tuple[tuple[str, sp.Basic | str], ...]
@@ -54,11 +57,8 @@ class Claim:
     procedure: Callable[[], Verdict]
     expected: str
     condition: str | None = None
-    torch: bool = False
-
-
-class TorchMissing(DeriveError):
-    """The claim needs torch and torch is not installed."""
+    torch: bool = False  # runs torch: its cache key holds the torch and NumPy versions and verify's code
+    origin: Origin = PACKAGE  # the package, or the plugin that registered it
 
 
 REGISTRY: dict[str, Claim] = {}
@@ -66,15 +66,30 @@ REGISTRY: dict[str, Claim] = {}
 
 def claim(id: str, *, source: str, statement: str, reading: str, assumptions: str = "",
           expected: str, condition: str | None = None, torch: bool = False):
-    """Register the decorated procedure as claim *id*."""
+    """Register the decorated procedure as claim *id* (from the package or from a plugin).
+
+    Args:
+      id: the claim's id, unique in the registry.
+      source: who states it; statement: what they state; reading: the precise reading judged.
+      assumptions: what the reading assumes.
+      expected: the recorded verdict, one of :data:`VERDICTS`.
+      condition: the recorded condition, for ``"holds under a condition"``.
+      torch: the procedure runs torch (its cached verdict is keyed by torch's version).
+
+    Returns:
+      A decorator; the procedure takes no arguments and returns :func:`finding`'s record.
+
+    Raises:
+      DuplicateName: the id is taken (a ``ValueError``; the message names who has it).
+    """
     if expected not in VERDICTS:
         raise ValueError(f"claim {id}: expected verdict must be one of {VERDICTS}, got {expected!r}")
 
     def register(procedure):
         if id in REGISTRY:
-            raise ValueError(f"duplicate claim id {id}")
+            raise taken("claim", id, REGISTRY[id].origin)
         REGISTRY[id] = Claim(id, source, statement, reading, assumptions, procedure, expected,
-                             condition, torch)
+                             condition, torch, origin_of(procedure.__module__))
         return procedure
 
     return register
@@ -88,31 +103,19 @@ def finding(verdict: str, evidence: str, *, condition: str | None = None, rows=(
     return Verdict("", verdict, condition, " ".join(evidence.split()), rows, witness, torch_version, 0.0)
 
 
-def torch_module():
-    """Import torch for a claim that needs it, or explain why the claim is skipped."""
-    try:
-        import torch
-    except ImportError:
-        raise TorchMissing("torch is not installed; install torch>=2.4 to judge this claim") from None
-    return torch
-
-
 def judge(claim_or_id) -> Verdict:
-    """Run one claim's procedure; a missing torch yields a ``skipped`` verdict with its reason."""
+    """Run one claim's procedure: its verdict, with the claim's id and the seconds it took."""
     c = claims([claim_or_id])[0] if isinstance(claim_or_id, str) else claim_or_id
     if not isinstance(c, Claim):
         raise arguments.InvalidArgument(f"judge: claim_or_id must be a claim id or a Claim, got {c!r}")
     started = time.perf_counter()
-    try:
-        result = c.procedure()
-    except TorchMissing as exc:
-        result = finding("skipped", f"skipped: {exc}")
+    result = c.procedure()
     return replace(result, claim_id=c.id, seconds=time.perf_counter() - started)
 
 
 def agrees(c: Claim, v: Verdict) -> bool:
-    """Whether the verdict is the recorded one (a skip is not a disagreement)."""
-    return v.verdict == "skipped" or v.verdict == c.expected
+    """Whether the verdict is the recorded one."""
+    return v.verdict == c.expected
 
 
 def claims(ids=None) -> list[Claim]:
@@ -122,14 +125,23 @@ def claims(ids=None) -> list[Claim]:
         return list(REGISTRY.values())
     unknown = [i for i in ids if i not in REGISTRY]
     if unknown:
+        from derive.plugins import loaded
+
+        for plugin in loaded():  # a claim of a plugin that could not work here: say why, not "unknown"
+            if unknown[0] in plugin.missing_claims:
+                raise DeriveError(f"claim {unknown[0]} is plugin {plugin.name}'s, not loaded here: {plugin.unavailable}")
         raise DeriveError(f"unknown claim id {', '.join(unknown)}; `derive claims` lists them all")
     return [REGISTRY[i] for i in ids]
 
 
 # -- judging many: cached verdicts, the misses in parallel -----------------------------------
 def cacheable(c: Claim) -> bool:
-    """Only registered claims are cached (a test's stand-in procedure is always judged)."""
-    return REGISTRY.get(c.id) is c and c.procedure.__module__.startswith("derive.claims.")
+    """Only the package's registered claims are cached.
+
+    A test's stand-in procedure is always judged, and so is a plugin's claim: its
+    key could not name the user's helper modules, so a stale verdict could be served.
+    """
+    return REGISTRY.get(c.id) is c and c.origin.builtin and c.procedure.__module__.startswith(("derive.", "verify."))
 
 
 def _judge_recorded(claim_id: str):
@@ -274,4 +286,5 @@ def _can_fork() -> bool:
             and threading.active_count() == 1)
 
 
-from derive.claims import placement, nesterov, interface, frameworks  # noqa: E402,F401
+# the claims that run torch are verify's (its built-in plugin), never imported from here
+from derive.claims import placement, nesterov, frameworks  # noqa: E402,F401

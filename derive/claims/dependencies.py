@@ -11,7 +11,12 @@ same verdict.  The code a claim runs through is, exactly:
   in its code or in the module-level values its code reads;
 * the engine: every other module of ``derive`` it can reach (formulation, system,
   unroll, equivalence, witness, ...), taken whole, since their code paths depend on data;
-* for claims that run torch, ``verify`` whole (it reads ``verify.reference`` and friends).
+* for claims that run torch (``verify``'s, registered by its built-in plugin), ``verify``
+  whole (they read ``verify.reference`` and friends), its claims module aside: that one
+  is read like derive's claims modules, definition by definition.
+
+Only the package's claims are keyed and cached (:func:`derive.claims.cacheable`):
+a plugin's claim may run through modules of the user's that this reading cannot see.
 
 A name built at run time (``get("pytorch_" + kind)``) would escape the static
 reading, so :func:`recording` notes every entry built through the catalogue while
@@ -147,10 +152,13 @@ def split(text: str, cut: set[str]) -> tuple[dict[str, str], str]:
     return definitions, "".join(keep)
 
 
-@lru_cache(maxsize=2)
 def engine_modules(torch: bool) -> tuple[str, ...]:
     """The modules every claim may run through, taken whole (verify too for claims that run torch)."""
-    followed = claim_modules()
+    return _engine_modules(torch, frozenset(claim_modules()))  # a plugin loaded later changes the set
+
+
+@lru_cache(maxsize=4)
+def _engine_modules(torch: bool, followed: frozenset[str]) -> tuple[str, ...]:
     modules = []
     for path in sorted((ROOT / "derive").rglob("*.py")):
         module = module_name(path)
@@ -160,7 +168,8 @@ def engine_modules(torch: bool) -> tuple[str, ...]:
             continue  # entries and their modules' remainders enter through the closure
         modules.append(module)
     if torch:
-        modules += [module_name(path) for path in sorted((ROOT / "verify").rglob("*.py"))]
+        modules += [module for module in map(module_name, sorted((ROOT / "verify").rglob("*.py")))
+                    if module not in followed]
     return tuple(modules)
 
 

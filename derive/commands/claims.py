@@ -5,6 +5,9 @@ on disk under a key naming every source they depend on (``--no-cache`` to
 bypass; see the README's section on the cache).  Output order is the registry's.
 Exits 1 when a verdict differs from the recorded one (the regression test a new
 torch or SymPy release must pass); an unknown id is a one-line error (exit 2).
+A plugin's claims are marked ``[plugin NAME]`` (``"origin"`` in the JSON) and are
+judged afresh every time (never cached).  Claims a plugin could not register here
+(verify's, without torch) are counted on stderr in one line, with the reason.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from derive.claims import agrees, claims, judge_all
+    from derive.plugins import not_loaded
 
+    for line in not_loaded():
+        print(f"derive: {line}", file=sys.stderr)
     selected = claims(args.only)
     bar = progress.bar(len(selected), "judging claims", quiet=args.quiet)
     try:
@@ -39,12 +45,13 @@ def run(args) -> int:
             "id": c.id, "source": c.source, "statement": c.statement, "reading": c.reading,
             "assumptions": c.assumptions, "verdict": v.verdict, "expected": c.expected,
             "condition": v.condition, "evidence": v.evidence, "witness": v.witness,
-            "torch_version": v.torch_version,
+            "torch_version": v.torch_version, "origin": str(c.origin),
         } for c, v in judged], indent=2, ensure_ascii=False))
     else:
         width = max(len(c.id) for c in selected)
         for c, v in judged:
-            mark = "" if agrees(c, v) else f"  [recorded: {c.expected}]"
+            mark = ("" if agrees(c, v) else f"  [recorded: {c.expected}]") + \
+                ("" if c.origin.builtin else f"  [{c.origin}]")
             print(f"{c.id:<{width}} | {v.verdict:<23} | {v.evidence}{mark}")
     if differing:
         print(f"derive: {len(differing)} verdict(s) differ from the recorded ones: {', '.join(differing)}",

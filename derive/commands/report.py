@@ -6,7 +6,8 @@ symbolic closed forms are proven by induction here; their comparison with the
 concrete unroll is left to the tests.  Verdicts, the rendered appendix and its
 pdf are cached on disk (``--no-cache`` to bypass), each under a key that names
 everything it is made from.  The exit status is 1 when a verdict differs from the
-recorded one (a regression), 0 otherwise.
+recorded one (a regression), 0 otherwise.  With a plugin's formulations or claims
+loaded, the rendered appendix is not cached (its key cannot name the plugin's code).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def claims_table(pairs) -> list[str]:
     width = max((len(c.id) for c, _ in pairs), default=5)
     lines = [f"{'claim':<{width}}  {'verdict':<24}  condition / evidence"]
     for c, v in pairs:
-        mark = "" if agrees(c, v) else f"  <-- recorded: {c.expected}"
+        mark = ("" if agrees(c, v) else f"  <-- recorded: {c.expected}") + \
+            ("" if c.origin.builtin else f"  [{c.origin}]")
         lines.append(f"{c.id:<{width}}  {v.verdict:<24}  {v.condition or v.evidence}{mark}")
     return lines
 
@@ -63,11 +65,14 @@ def appendix_files(options, *, pdf: bool, store, bar) -> dict[str, bytes]:
     from derive.render.files import render
     from derive.render.output import compile_pdf, pdflatex
 
-    key = appendix_key(options) if store is not None else None
-    files = store.load("appendix", key, dict) if store is not None else None
+    from derive.plugins import user_plugins
+
+    cached = store is not None and not user_plugins()  # a plugin's code is not in the key
+    key = appendix_key(options) if cached else None
+    files = store.load("appendix", key, dict) if cached else None
     if files is None:
         files = render(options, pdf=False)
-        if store is not None:
+        if cached:
             store.save("appendix", key, files)
     bar.update(1)
     exe = pdflatex() if pdf else None
@@ -99,6 +104,8 @@ def run(args) -> int:
         written = write_atomically(Path(args.out), appendix_files(
             Options(check_up_to=0), pdf=not args.no_pdf, store=None, bar=progress.Silent()))
         return _files_written(written, args)
+    from derive.plugins import not_loaded
+
     out = Path(args.out)
     selected = claims()
     bar = progress.bar(len(selected) + 2, "judging claims, building the appendix", quiet=args.quiet,
@@ -118,6 +125,8 @@ def run(args) -> int:
     for _, v in pairs:
         counts[v.verdict] = counts.get(v.verdict, 0) + 1
     print(f"{len(pairs)} claims: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    for line in not_loaded():
+        print(line)
     status = 0
     if regressions:
         print(f"report: verdicts differ from the record for {', '.join(regressions)}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derive.catalogue import get, names
+from derive.catalogue import get, names, origin
 from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.render import convention as conventions
@@ -113,11 +113,14 @@ def induction_blocks(f: Formulation, scf) -> tuple:
             Display(tuple(obligations)))
 
 
-def formulation_section(f: Formulation, options: Options) -> Section:
+def formulation_section(f: Formulation, options: Options, registered_by=None) -> Section:
+    """One formulation; *registered_by* (its origin), when it is a plugin, is said first (whose entry this is)."""
     blocks = [text("Source: ", f.citation, "."), text("Update, as one step of the program:"),
               Display(update_rows(f))]
     if f.note:
         blocks.insert(1, text(f.note))
+    if registered_by is not None and not registered_by.builtin:
+        blocks.insert(0, text(f"Registered by {registered_by}."))
     converted = conventions.convert(f, options.convention)
     if converted is not None:
         blocks += [text(f"In the {options.convention} convention, by the change of variables on the first line:"),
@@ -164,9 +167,10 @@ def build(options: Options = Options()) -> Document:
     formulation_names, claim_ids = select(options)
     sections = []
     if formulation_names and "formulations" in options.sections:
-        subsections = tuple(formulation_section(get(n), options) for n in formulation_names)
-        sections.append(Section("Formulations", "formulations",
-                                (text("Each formulation of the catalogue, in the order of the catalogue."),),
-                                subsections))
+        subsections = tuple(formulation_section(get(n), options, origin(n)) for n in formulation_names)
+        from_plugins = sorted({str(origin(n)) for n in formulation_names if not origin(n).builtin})
+        intro = "Each formulation of the catalogue, in the order of the catalogue" + (
+            f"; those registered by {', '.join(from_plugins)} say so" if from_plugins else "") + "."
+        sections.append(Section("Formulations", "formulations", (text(intro),), subsections))
     sections += claims_section.sections(claim_ids, formulation_names, options.sections)
     return Document(TITLE, preface(options), tuple(sections), options.columns)

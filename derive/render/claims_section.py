@@ -5,7 +5,8 @@ so the appendix can never say more than was proved: the verdict, its
 condition, the evidence and the engine's own rows are printed from the objects
 returned (:mod:`derive.render.evidence`).  The operation counts are
 :func:`derive.opcount.table` and :func:`derive.opcount.traffic_table`, filtered
-to the formulations chosen; the verify runs are claim D2's.
+to the formulations chosen; the verify runs are claim D2's.  The package's claims
+and each plugin's are tabled apart, a plugin's captioned as its own.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def condition_parts(condition) -> tuple:
 
 def claim_section(claim, v) -> Section:
     head = (v.verdict, " (", *condition_parts(v.condition), ")") if v.condition else (v.verdict,)
-    blocks = [text("Source: ", claim.source, "."),
+    blocks = [] if claim.origin.builtin else [text(f"Registered by {claim.origin}.")]
+    blocks += [text("Source: ", claim.source, "."),
               text("Statement: ", claim.statement),
               text("Reading judged: ", claim.reading)]
     if claim.assumptions:
@@ -49,11 +51,21 @@ def claim_section(claim, v) -> Section:
     return Section(f"Claim {claim.id}", f"claim-{claim.id}", tuple(blocks))
 
 
-def claims_table(pairs) -> Table:
+def claims_table(pairs, origin=None) -> Table:
+    """The verdicts of *pairs*, captioned as the sources' (the package's claims) or as *origin*'s (a plugin's)."""
     rows = tuple(((c.id,), (v.verdict,), condition_parts(v.condition)) for c, v in pairs)
+    whose = "Every claim of the sources" if origin is None or origin.builtin else f"Claims of {origin}"
     return Table(("claim", "verdict", "condition"), rows,
-                 "Every claim of the sources, judged by derive (python -m derive claims); the evidence is in "
+                 f"{whose}, judged by derive (python -m derive claims); the evidence is in "
                  "each claim's subsection.", (0.2, 0.3, 0.5))
+
+
+def claims_tables(pairs) -> tuple[Table, ...]:
+    """One table for the package's claims, then one per plugin, in registry order."""
+    groups: dict = {}
+    for c, v in pairs:
+        groups.setdefault(c.origin, []).append((c, v))
+    return tuple(claims_table(group, origin) for origin, group in groups.items())
 
 
 def traffic_rows(formulation_names):
@@ -121,8 +133,11 @@ def sections(claim_ids, formulation_names, chosen=("claims", "opcount", "verify"
         elif claim_ids:
             from derive.claims import claims
 
+            from derive.plugins import not_loaded
+
             pairs = [(c, verdict(c.id)) for c in claims(claim_ids)]
-            out.append(Section("Claims", "claims", (claims_table(pairs),),
+            missing = tuple(text(line[0].upper() + line[1:] + ".") for line in not_loaded())
+            out.append(Section("Claims", "claims", claims_tables(pairs) + missing,
                                tuple(claim_section(c, v) for c, v in pairs)))
     if formulation_names and "opcount" in chosen:
         try:

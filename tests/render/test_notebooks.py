@@ -4,6 +4,7 @@ gives the same outputs; they call derive's public functions only."""
 from __future__ import annotations
 
 import copy
+import importlib.util
 import re
 from pathlib import Path
 
@@ -29,7 +30,10 @@ def code_cells(nb):
 
 def test_the_committed_notebooks_hold_the_generators_cells():
     fresh = notebooks.render(executed=False)
-    assert {p.name for p in COMMITTED.glob("*.ipynb")} == set(fresh), REGENERATE
+    stored = {p.name for p in COMMITTED.glob("*.ipynb")}
+    if importlib.util.find_spec("torch") is None:  # verify's plugin adds the torch notebook where torch is installed
+        stored.discard("torch_crosscheck.ipynb")
+    assert stored == set(fresh), REGENERATE
     for name, data in fresh.items():
         cells = [(c.id, c.cell_type, c.source) for c in nbformat.reads(data.decode(), as_version=4).cells]
         assert [(c.id, c.cell_type, c.source) for c in committed(name).cells] == cells, f"{name} is stale: {REGENERATE}"
@@ -39,7 +43,7 @@ def test_the_unexecuted_generator_is_deterministic():
     assert notebooks.render(executed=False) == notebooks.render(executed=False)
 
 
-@pytest.mark.parametrize("name", [f"{m}.ipynb" for m in notebooks.MODULES])
+@pytest.mark.parametrize("name", [f"{m}.ipynb" for m in notebooks.names()])
 def test_notebooks_are_stored_executed_without_errors_timings_or_kernel_versions(name):
     nb = committed(name)
     code = code_cells(nb)
@@ -67,7 +71,7 @@ def test_the_nesterov_notebook_plots_the_difference_in_its_own_panel():
 
 
 def test_notebooks_call_only_the_public_api():
-    for name in (f"{m}.ipynb" for m in notebooks.MODULES):
+    for name in (f"{m}.ipynb" for m in notebooks.names()):
         source = "\n".join(c.source for c in code_cells(committed(name)))
         assert "derive.render" not in source and not re.search(r"import _|\._[a-z]", source), name
 
@@ -87,7 +91,7 @@ def stable_outputs(nb) -> list:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [f"{m}.ipynb" for m in notebooks.MODULES])
+@pytest.mark.parametrize("name", [f"{m}.ipynb" for m in notebooks.names()])
 def test_reexecuting_a_notebook_gives_its_stored_outputs(name):
     if name == "torch_crosscheck.ipynb":
         pytest.importorskip("torch", reason="the torch cross-check notebook needs torch")

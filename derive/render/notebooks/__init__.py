@@ -1,7 +1,8 @@
 """Notebooks generated with nbformat and stored executed: deterministic, with their plots, cells that assert.
 
 Each module here defines ``NAME`` (the file stem), ``TITLE`` and ``cells()``, a list
-of ``("markdown" | "code", source)``.  Code cells call derive's public functions
+of ``("markdown" | "code", source)``; a plugin adds one with :func:`register`
+(verify's built-in plugin adds the torch cross-check).  Code cells call derive's public functions
 (``from derive import ...``) and ``assert`` what they show, so executing a
 notebook is a test.  :func:`render` executes each one (nbclient) and stores the
 outputs, byte-deterministically: cell ids are fixed (``<name>-<n>``), figures are
@@ -14,10 +15,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 
+from derive.errors import DeriveError
 from derive.render.output import write_atomically
 
-MODULES = ("lr_placement", "nesterov", "operation_counts", "torch_crosscheck")
+MODULES = ("lr_placement", "nesterov", "operation_counts")  # the package's, in reading order
+REGISTERED: dict[str, ModuleType] = {}  # NAME -> module, added by plugins after the package's
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 ROOT = Path(__file__).resolve().parents[3]  # the repository (derive and verify import from here)
 EXECUTION_TIMEOUT = 600  # seconds per cell
@@ -72,15 +76,41 @@ def execute(nb):
     return normalized(nb)
 
 
-def render(*, executed: bool = True) -> dict[str, bytes]:
-    """``{file name: bytes}`` for every notebook, executed with its outputs unless *executed* is False."""
+def register(module: ModuleType) -> ModuleType:
+    """Add a plugin's notebook: *module* defines ``NAME`` (the file stem), ``TITLE`` and ``cells()``.
+
+    Raises:
+      DeriveError: the module lacks one of those, or its ``NAME`` is taken.
+    """
+    missing = [a for a in ("NAME", "TITLE", "cells") if not hasattr(module, a)]
+    if missing:
+        raise DeriveError(f"notebook module {module.__name__} lacks {', '.join(missing)}")
+    if module.NAME in MODULES or module.NAME in REGISTERED:
+        if REGISTERED.get(module.NAME) is module:
+            return module
+        raise DeriveError(f"notebook {module.NAME!r} is already registered")
+    REGISTERED[module.NAME] = module
+    return module
+
+
+def modules() -> list[ModuleType]:
+    """The notebook modules: the package's, then the plugins' in the order they registered."""
     import importlib
 
+    return [importlib.import_module(f"derive.render.notebooks.{m}") for m in MODULES] + list(REGISTERED.values())
+
+
+def names() -> list[str]:
+    """The notebooks' names (file stems), in the order they are written."""
+    return [m.NAME for m in modules()]
+
+
+def render(*, executed: bool = True) -> dict[str, bytes]:
+    """``{file name: bytes}`` for every notebook, executed with its outputs unless *executed* is False."""
     import nbformat
 
     files = {}
-    for module_name in MODULES:
-        module = importlib.import_module(f"derive.render.notebooks.{module_name}")
+    for module in modules():
         nb = notebook(module.NAME, module.cells())
         if executed:
             nb = execute(nb)

@@ -1,8 +1,11 @@
 """Claims C1-C4, D1, D2 and B6-torch: torch.optim.SGD's interface and behaviour, judged against torch.
 
-Each procedure imports torch lazily (a missing torch skips the claim with its
-reason) and records ``torch.__version__``.  Expected trajectories come from
-derive's linear-system view of ``pytorch_sgd`` (exact rationals).
+verify's built-in plugin (:mod:`verify.plugin`) imports this module, which
+registers the claims into derive's registry (:func:`derive.claims.claim`); derive
+itself never imports torch or verify.  Registering imports no torch (so that
+``derive list`` stays fast); each procedure imports it when judged and records
+``torch.__version__``.  Expected trajectories come from derive's linear-system
+view of ``pytorch_sgd`` (exact rationals).
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.catalogue import get
-from derive.claims import claim, torch_module
+from derive.claims import claim
 from derive.claims.evidence import Prose, VerifyRun, describe, finding, options_prose
-from derive.claims.torch_runs import LRS, MOMENTA, drive, first_mismatch
 from derive.equivalence import equivalence
 from derive.errors import InvalidHyperparameter
 from derive.formulation import Assign
 from derive.symbols import b, g, lam, t
+from verify.torch_runs import LRS, MOMENTA, drive, first_mismatch, torch_module
 
 TUTORIAL = "tutorial page on torch.optim.SGD (2025)"
 DOCS = "PyTorch documentation (torch.optim.SGD docstring)"
@@ -244,23 +247,20 @@ def d2():
             if mismatch is not None and witness is None:
                 witness = {"implementation": impl, "options": str(options_prose(options)), **mismatch}
     swept = verify_sweep(rows)
-    if witness is None and swept is not False:
-        through = "; verify agrees on all 21 (seeded inputs, schedules)" if swept else \
-            "; verify not importable, exact runs only"
-        return finding("holds", f"21 exact runs (7 configurations x for-loop/foreach/fused, lr and momentum "
-                       f"schedules) equal pytorch_sgd{through}", rows=rows, torch_version=version)
+    if witness is None and swept:
+        return finding("holds", "21 exact runs (7 configurations x for-loop/foreach/fused, lr and momentum "
+                       "schedules) equal pytorch_sgd; verify agrees on all 21 (seeded inputs, schedules)",
+                       rows=rows, torch_version=version)
     return finding("fails", _mismatch(witness) if witness else "verify reports a mismatch", rows=rows, witness=witness,
                    torch_version=version)
 
 
-def verify_sweep(rows: list) -> bool | None:
-    """The D2 configurations through verify (runner, reference, compare); None if verify is absent."""
-    try:
-        from verify.compare import compare
-        from verify.reference import compiled, expected
-        from verify.runner import RunConfig, run
-    except ImportError:
-        return None
+def verify_sweep(rows: list) -> bool:
+    """The D2 configurations through verify (runner, reference, compare)."""
+    from verify.compare import compare
+    from verify.reference import compiled, expected
+    from verify.runner import RunConfig, run
+
     ok = True
     for options in D2_CONFIGS:
         flags = tuple(sorted((k, v) for k, v in options.items() if k in ("nesterov", "maximize")))

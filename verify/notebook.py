@@ -1,4 +1,8 @@
-"""Notebook 4: torch.optim.SGD checked live against derive, through verify's sweep."""
+"""Notebook 4: torch.optim.SGD checked live against derive, through verify's sweep.
+
+Registered into derive's notebooks (:func:`derive.render.notebooks.register`) by
+verify's built-in plugin, so ``derive notebooks`` writes it where torch is installed.
+"""
 
 NAME = "torch_crosscheck"
 TITLE = "Cross-checking torch.optim.SGD live against derive"
