@@ -56,6 +56,13 @@ class Binding:
         """The param-group key that fills ``role`` (the role's own name unless mapped)."""
         return next((key for key, r in self.roles.items() if r == role), role)
 
+    def with_constants(self, options: Mapping) -> "Binding":
+        """This binding with ``hyper`` extended by the numeric ``options`` that ``roles`` names: a
+        constructor option mapped to a role is that role's constant where the groups do not hold it."""
+        named = {k: float(v) for k, v in options.items() if k in self.roles and isinstance(v, numbers.Real)
+                 and not isinstance(v, bool)}
+        return Binding(self.roles, {**named, **self.hyper}, self.hyper_dtype)
+
     def bind(self, recorded: Mapping[str, np.ndarray], steps: int) -> dict[str, np.ndarray]:
         """One group's recording (key -> per-step values) as role -> per-step float64 values."""
         displaced = {r for k, r in self.roles.items() if k != r}

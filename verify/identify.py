@@ -189,13 +189,12 @@ def judge(name, observed: Observed) -> tuple[Report, str | None]:
 def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
              candidates: list | None = None, name: str | None = None,
              timeout: float | None = 60.0, progress=None, roles: Mapping[str, str] | None = None,
-             hyper_dtype: str = "float64") -> Identification:
+             hyper: Mapping[str, float] | None = None, hyper_dtype: str = "float64") -> Identification:
     """Probe ``factory(params, **kwargs)`` and judge every catalogue entry (or ``candidates``).
 
     Args:
         factory: an optimizer class or factory ``(params, **kwargs) -> torch.optim.Optimizer``.
-        kwargs: constructor options; numbers among them are also the roles' constants when the
-            param groups do not hold them.
+        kwargs: constructor options.
         steps: steps of each probe run.
         candidates: catalogue names and/or :class:`derive.Formulation` objects (default: the
             whole catalogue).
@@ -203,6 +202,8 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
         timeout: seconds each probe run may take (:mod:`verify.deadline`); None: no limit.
         progress: called as ``progress(done, total)`` after each probe run and each entry judged.
         roles: param-group key -> formulation role, e.g. ``{"beta": "momentum", "nu": "nu"}``.
+        hyper: extra constructor options (``{"nu": 0.7}``); where the param groups do not hold
+            one, its value is the role's constant (so are the ``kwargs`` that ``roles`` names).
         hyper_dtype: ``"float32"`` when the optimizer holds its hyperparameters in float32
             (:mod:`verify.binding`).
 
@@ -212,9 +213,13 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
     Raises:
         VerifyError or TypeError: a bad argument, named, before any run.
     """
-    bound = make_binding(roles, None, hyper_dtype)
+    bound = make_binding(roles, hyper, hyper_dtype)
     kwargs, candidates = _checked_arguments(factory, kwargs, steps, candidates, timeout, bound)
-    bound = Binding(bound.roles, {k: v for k, v in kwargs.items() if _number(v)}, bound.hyper_dtype)
+    twice = sorted(set(kwargs) & set(bound.hyper))
+    if twice:
+        raise VerifyError(f"hyper and kwargs both give {', '.join(twice)}; give each option once")
+    kwargs = {**kwargs, **bound.hyper}
+    bound = bound.with_constants(kwargs)
     result = Identification(name or getattr(factory, "__qualname__", str(factory)), kwargs)
     observed = {}
     configs = probes(factory, kwargs, steps=steps, timeout=timeout, bound=bound)
@@ -258,10 +263,6 @@ def _options(formulation, observed: Observed) -> dict:
         return {**{k: v for k, v in formulation.hyper.items() if getattr(v, "is_number", False)},
                 **formulation.options}
     return dict(formulation_options(formulation, _with_absent_roles_zero(observed)[0], observed.flags[0]))
-
-
-def _number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _checked_arguments(factory, kwargs, steps, candidates, timeout, bound) -> tuple[dict, list]:

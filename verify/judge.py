@@ -135,7 +135,8 @@ def judge_run(entry, observed, bound: Binding, *, exact: bool = False) -> Check:
 
 def check(optimizer, entry, kwargs: Mapping | None = None, *, steps: int = 20, schedule="constant",
           lr_seq: Sequence[float] | None = None, momentum_seq: Sequence[float] | None = None,
-          schedule_offset: int = 0, roles: Mapping[str, str] | None = None, hyper_dtype: str = "float64",
+          schedule_offset: int = 0, roles: Mapping[str, str] | None = None,
+          hyper: Mapping[str, float] | None = None, hyper_dtype: str = "float64",
           dtype: str = "float64", objective=None, exact: bool = False, seed: int = 0,
           timeout: float | None = 60.0) -> Check:
     """Run ``optimizer(params, **kwargs)`` for ``steps`` steps and judge it against ``entry``.
@@ -143,8 +144,7 @@ def check(optimizer, entry, kwargs: Mapping | None = None, *, steps: int = 20, s
     Args:
         optimizer: an optimizer class or factory ``(params, **kwargs) -> torch.optim.Optimizer``.
         entry: a catalogue name (``"pytorch_sgd"``) or a :class:`derive.Formulation`.
-        kwargs: constructor options (``{"lr": 0.1, "momentum": 0.9}``); numbers among them are also
-            the roles' constants when the param groups do not hold them.
+        kwargs: constructor options (``{"lr": 0.1, "momentum": 0.9}``).
         steps: how many ``step()`` calls.
         schedule: a schedule name of :mod:`verify.schedules` (``"constant"``, ``"explicit"``,
             ``"step"``, ``"onecycle"``, ...), ignored when a sequence is given.
@@ -153,6 +153,8 @@ def check(optimizer, entry, kwargs: Mapping | None = None, *, steps: int = 20, s
         schedule_offset: 0 (torch) or 1 (Keras, optax, MLX, Paddle); see
             :func:`verify.schedules.sequences`.
         roles: param-group key -> formulation role, e.g. ``{"beta": "momentum"}``.
+        hyper: extra constructor options (``{"nu": 0.7}``); where the param groups do not hold
+            one, its value is the role's constant (so are the ``kwargs`` that ``roles`` names).
         hyper_dtype: ``"float32"`` when the framework holds its hyperparameters in float32.
         dtype: the parameters' dtype (``"float64"``, ``"float32"``; half types on CUDA only).
         objective: a :class:`verify.objectives.Objective` or its text (``"x**4/4 - x"``); None feeds
@@ -176,9 +178,13 @@ def check(optimizer, entry, kwargs: Mapping | None = None, *, steps: int = 20, s
     if not callable(optimizer):
         raise TypeError(f"optimizer must be an optimizer class or callable, got {optimizer!r}")
     entry = checked_entry(entry)
-    bound = make_binding(roles, None, hyper_dtype)
+    bound = make_binding(roles, hyper, hyper_dtype)
     kwargs = check_options({} if kwargs is None else kwargs, roles=bound.roles)
-    bound = Binding(bound.roles, {k: v for k, v in kwargs.items() if _number(v)}, bound.hyper_dtype)
+    twice = sorted(set(kwargs) & set(bound.hyper))
+    if twice:
+        raise VerifyError(f"hyper and kwargs both give {', '.join(twice)}; give each option once")
+    kwargs = {**kwargs, **bound.hyper}
+    bound = bound.with_constants(kwargs)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise VerifyError(f"steps must be a whole number >= 1, got {steps!r}")
     if lr_seq is not None or momentum_seq is not None:

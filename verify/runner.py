@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import numbers
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
@@ -38,6 +37,11 @@ from verify import schedules
 from verify.deadline import RunTimeout, deadline
 from verify.injected import SeededGradients, user_gradients
 from verify.objectives import Objective
+from verify.observed import FLAGS, HYPERPARAMETERS, RECORD_DTYPES, Observed, RunRecord as _Recorder, \
+    hyperparameter_value
+
+__all__ = ["DTYPES", "FLAGS", "GroupSpec", "HYPERPARAMETERS", "IMPLS", "Observed", "OptimizerRaised",
+           "RECORD_DTYPES", "RunConfig", "TensorSpec", "hyperparameter_value", "run"]
 
 IMPLS: dict[str, dict[str, bool]] = {
     "for-loop": {"foreach": False, "fused": False},
@@ -50,11 +54,6 @@ DTYPES: dict[str, torch.dtype] = {
     "float16": torch.float16,
     "bfloat16": torch.bfloat16,
 }
-# the recorded arrays' dtype: every value of the tested dtype, exactly, in the narrowest NumPy type
-RECORD_DTYPES: dict[str, type] = {"float64": np.float64, "float32": np.float32, "float16": np.float32,
-                                  "bfloat16": np.float32}
-HYPERPARAMETERS = ("lr", "momentum", "dampening", "weight_decay")
-FLAGS = ("nesterov", "maximize")
 
 
 @dataclass(frozen=True)
@@ -123,29 +122,6 @@ class RunConfig:
 
 def _fmt(value) -> str:
     return "T" if value is True else "F" if value is False else f"{value:g}"
-
-
-@dataclass
-class Observed:
-    """What the optimizer did. Arrays are indexed ``[group][tensor]``; step ``t`` is row ``t``."""
-
-    config: RunConfig
-    theta: list[list[np.ndarray]]  # (steps + 1, *shape): row 0 is the initial value (RECORD_DTYPES)
-    grads: list[list[np.ndarray]]  # (steps, *shape): the unscaled gradient given (NaN: none), same dtype
-    active: list[list[np.ndarray]]  # (steps,) bool: the tensor had a gradient at step t
-    hyper: list[dict[str, np.ndarray]]  # per group, (steps,) values read at each step()
-    flags: list[dict[str, bool]]  # per group: nesterov, maximize
-    skipped: np.ndarray  # (steps,) bool: the scaler skipped this step
-    loss: np.ndarray  # (steps,) objective at the first evaluation of each step (NaN: none)
-    error: str | None = None
-    failed_step: int | None = None
-    seconds: float = 0.0  # wall time of the whole run (torch side)
-    step_seconds: float = 0.0  # of which inside optimizer.step()
-    closure_calls: np.ndarray | None = None  # (steps,) int: times step() evaluated the closure
-
-    @property
-    def steps(self) -> int:
-        return self.config.steps
 
 
 def run(config: RunConfig) -> Observed:
@@ -390,68 +366,3 @@ def _to_numpy(tensor: torch.Tensor, dtype) -> np.ndarray:
 
 
 _TORCH_OF = {np.float64: torch.float64, np.float32: torch.float32}
-
-
-# -- recording ---------------------------------------------------------------------------
-def hyperparameter_value(value) -> float | None:
-    """A param-group entry as a number (a Python real or a one-element Tensor), else None (flags too)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
-        return float(value.detach())
-    return None
-
-
-@dataclass
-class _Recorder:
-    theta: list
-    grads: list
-    active: list
-    hyper: list
-    flags: list
-    loss: np.ndarray
-    closure_calls: np.ndarray
-    error: str | None = None
-    failed_step: int | None = None
-    step_seconds: float = 0.0
-    step: int = 0  # the step in progress (0: building the optimizer)
-    own_error: Exception | None = None  # raised by verify's closure, even inside step()
-    dtype: type = np.float64  # of theta and grads (RECORD_DTYPES)
-
-    def fail(self, error: str) -> None:
-        self.error, self.failed_step = error, self.step
-
-    @classmethod
-    def empty(cls, config: RunConfig) -> "_Recorder":
-        n, dtype = config.steps, RECORD_DTYPES[config.dtype]
-        nan = lambda *shape, dtype=np.float64: np.full(shape, np.nan, dtype)  # noqa: E731
-        return cls(
-            theta=[[nan(n + 1, *t.shape, dtype=dtype) for t in g.tensors] for g in config.groups],
-            grads=[[nan(n, *t.shape, dtype=dtype) for t in g.tensors] for g in config.groups],
-            active=[[np.zeros(n, bool) for _ in g.tensors] for g in config.groups],
-            hyper=[{k: nan(n) for k in HYPERPARAMETERS} for _ in config.groups],  # others added when seen
-            flags=[{} for _ in config.groups],
-            loss=nan(n),
-            closure_calls=np.zeros(n, int),
-            dtype=dtype,
-        )
-
-    def read_hyperparameters(self, optimizer, step: int) -> None:
-        """Every number each group holds (its own keys too: QHM's ``nu``), and the flags."""
-        for gi, group in enumerate(optimizer.param_groups[:len(self.hyper)]):
-            for key, value in group.items():
-                number = hyperparameter_value(value)
-                if number is None or key == "params":
-                    continue
-                if key not in self.hyper[gi]:
-                    self.hyper[gi][key] = np.full(len(self.loss), np.nan)
-                self.hyper[gi][key][step - 1] = number
-            self.flags[gi] = {k: bool(group.get(k, False)) for k in FLAGS}
-
-    def finish(self, config: RunConfig) -> Observed:
-        skipped = np.array([t in config.skip_steps for t in range(1, config.steps + 1)], bool)
-        return Observed(config, self.theta, self.grads, self.active, self.hyper, self.flags,
-                        skipped, self.loss, self.error, self.failed_step,
-                        step_seconds=self.step_seconds, closure_calls=self.closure_calls)

@@ -73,3 +73,23 @@ class Float32LR(torch.optim.Optimizer):
                 if p.grad is not None:
                     p.add_(p.grad, alpha=-lr)
         return loss
+
+
+class QHMHoldingNuOutside(QHM):
+    """QHM that keeps nu as an attribute, not in its param groups: the recording cannot see it."""
+
+    def __init__(self, params, lr=0.05, beta=0.9, nu=0.7):
+        super().__init__(params, lr=lr, beta=beta, nu=nu)
+        self.nu = nu
+        for group in self.param_groups:
+            del group["nu"]
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            group["nu"] = self.nu
+        try:
+            return super().step(closure)
+        finally:
+            for group in self.param_groups:
+                del group["nu"]

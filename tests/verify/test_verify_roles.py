@@ -14,7 +14,7 @@ from verify.errors import VerifyError  # noqa: E402
 from verify.identify import identify  # noqa: E402
 from verify.reference import compiled  # noqa: E402
 
-from qhm import QHM, TEST_ENTRY, Float32LR, qhm_user  # noqa: E402
+from qhm import QHM, TEST_ENTRY, Float32LR, QHMHoldingNuOutside, qhm_user  # noqa: E402
 
 QHM_FILE = f"{__file__.rsplit('/', 1)[0]}/qhm.py"
 QHM_KWARGS = {"lr": 0.05, "beta": 0.9, "nu": 0.7}
@@ -47,6 +47,18 @@ def test_a_wrong_nu_is_caught_at_the_first_step():
     result = identify(QHM, QHM_KWARGS, roles={"beta": "momentum"}, candidates=[qhm_user(nu=0.5)], steps=12)
     assert result.matches == []
     assert result.verdicts[0].reports["constant"].first.step == 1
+
+
+def test_an_extra_hyperparameter_the_groups_do_not_hold_is_the_role_s_constant():
+    # the recording has no nu at all: hyper= supplies it (and passes it to the constructor)
+    found = identify(QHMHoldingNuOutside, {"lr": 0.05, "beta": 0.9}, hyper={"nu": 0.7}, roles={"beta": "momentum"},
+                     candidates=[qhm_user()], steps=12)
+    assert found.matches == [TEST_ENTRY]
+    unbound = identify(QHMHoldingNuOutside, {"lr": 0.05, "beta": 0.9}, roles={"beta": "momentum"},
+                       candidates=[qhm_user()], steps=12)
+    assert unbound.status == 2 and "needs nu" in unbound.not_checkable
+    with pytest.raises(VerifyError, match="hyper and kwargs both give nu"):
+        identify(QHMHoldingNuOutside, {"nu": 0.7}, hyper={"nu": 0.5}, candidates=[qhm_user()])
 
 
 def test_a_float64_optimizer_holding_its_lr_in_float32_implements_sgd_only_when_declared():

@@ -38,21 +38,21 @@ def run(args) -> int:
     twice = sorted(set(kwargs) & set(args.hyper))
     if twice:
         raise VerifyError(f"--hyper and --kwargs both give {', '.join(twice)}; give each option once")
-    kwargs.update(args.hyper)
     from verify.identify import identify, load
 
     factory = load(args.optimizer)
     bar = Progress("identify", args.quiet)
     try:
         result = identify(factory, kwargs, steps=args.steps, name=args.optimizer, timeout=args.timeout,
-                          progress=bar, roles=args.roles, hyper_dtype=args.hyper_dtype)
+                          progress=bar, roles=args.roles, hyper=args.hyper,
+                          hyper_dtype=args.hyper_dtype)
     finally:
         bar.close()
     if result.status == 2:
         raise VerifyError(f"not checkable: {result.not_checkable}")
     print(result.describe())
     if args.json:
-        write_json(args.json, {"optimizer": args.optimizer, "kwargs": kwargs, "roles": args.roles,
+        write_json(args.json, {"optimizer": args.optimizer, "kwargs": kwargs, "hyper": args.hyper, "roles": args.roles,
                                "hyper_dtype": args.hyper_dtype, "implements": result.matches,
                                "status": result.status, "notes": result.notes,
                                "closest": None if result.closest is None else result.closest.describe(),

@@ -98,6 +98,7 @@ def run(args) -> int:
     objective = Objective.parse(args.objective)
     x0 = tuple(args.x0)
     options = _options(args, bound)
+    bound = bound.with_constants(options)
     config = RunConfig(optimizer=load(spec), options=options, groups=(GroupSpec((TensorSpec((len(x0),)),)),),
                        impl=None, dtype=args.dtype, schedule=schedule, objective=objective,
                        steps=args.steps, initial=x0, timeout=args.timeout,
