@@ -123,7 +123,8 @@ def sequences(*, lr=None, momentum=None, steps: int, offset: int = 0) -> Schedul
     need = steps - offset
     for name, values in (("lr", lr), ("momentum", momentum)):
         if values is not None and len(values) < need:
-            raise VerifyError(f"the {name} sequence has {len(values)} values; {steps} steps with schedule "
+            raise VerifyError(f"the {name} sequence has {len(values)} value{'s' * (len(values) != 1)}; "
+                              f"{steps} steps with schedule "
                               f"offset {offset} need {need}")
 
     def reader(values):

@@ -124,7 +124,7 @@ def test_the_schedule_offset_says_which_entry_a_step_reads(offset, expected, cap
 @pytest.mark.parametrize("argv, message", [
     (["--lr-seq", "0.1,0.2", "--steps", "3"], "the lr sequence has 2 values; 3 steps with schedule offset 0 need 3"),
     (["--momentum", "0.9", "--momentum-seq", "0.9", "--steps", "3", "--schedule-offset", "1"],
-     "the momentum sequence has 1 values; 3 steps with schedule offset 1 need 2"),
+     "the momentum sequence has 1 value; 3 steps with schedule offset 1 need 2"),
     (["--lr-seq", "0.1,a"], "argument --lr-seq: expected a number, got 'a'"),
     (["--lr-seq", "no/such/file"], "neither a comma list of numbers nor an existing file"),
     (["--lr-seq", "0.1,inf"], "argument --lr-seq: must be a finite number"),
