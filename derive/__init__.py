@@ -22,11 +22,13 @@ def _version() -> str:
 __version__ = _version()
 
 
-from derive.formulation import Assign, Formulation
-from derive.catalogue import CATALOGUE, get
-
-# name -> (module, attribute): loaded on first use (PEP 562)
+# name -> (module, attribute): loaded on first use (PEP 562), so that importing a light module
+# (derive.arguments, derive.errors: verify's parser) does not import SymPy
 _LAZY = {
+    "Assign": ("derive.formulation", "Assign"),
+    "Formulation": ("derive.formulation", "Formulation"),
+    "CATALOGUE": ("derive.catalogue", "CATALOGUE"),
+    "get": ("derive.catalogue", "get"),
     "closed_form": ("derive.unroll", "closed_form"),
     "Quadratic": ("derive.unroll", "Quadratic"),
     "change_of_variables": ("derive.equivalence", "equivalence"),  # not "equivalence": that is the module
@@ -43,7 +45,7 @@ _LAZY = {
     "effective_momentum": ("derive.render.experiments", "effective_momentum"),
 }
 
-__all__ = ["__version__", "Assign", "Formulation", "CATALOGUE", "get", *_LAZY]
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):

@@ -8,7 +8,42 @@ fails deep inside with ``'str' object has no attribute 'state'`` and ``get(None)
 
 from __future__ import annotations
 
+import argparse
+import importlib
+
 from derive.errors import InvalidArgument
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse with terse errors: one ``PROGRAM: error: MESSAGE`` line and exit 2 (no usage block)."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog.split()[0]}: error: {message}\n")
+
+
+def command_line(prog: str, description: str, version: str, package: str, commands, *,
+                 epilog: str | None = None, each=None) -> CommandParser:
+    """The parser of a CLI whose subcommands are modules of *package* (``derive.commands``, ``verify.commands``).
+
+    Each module in *commands* defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args)``
+    (an exit status), and may define ``EPILOG``; its docstring is the subcommand's description.
+    Both ``derive`` and ``verify`` are built here, so they parse, report errors and print
+    ``--version`` the same way.  *each*, if given, is called on every subcommand's parser
+    after its own arguments (``--plugin`` is added this way).
+    """
+    parser = CommandParser(prog=prog, description=description, epilog=epilog)
+    parser.add_argument("--version", action="version", version=f"{prog} (sgd-derive) {version}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
+    sub.required = True
+    for module_name in commands:
+        module = importlib.import_module(f"{package}.{module_name}")
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
+                           epilog=getattr(module, "EPILOG", None))
+        module.add_arguments(p)
+        if each is not None:
+            each(p)
+        p.set_defaults(run=module.run)
+    return parser
 
 
 def formulation(value, argument: str, function: str):

@@ -10,37 +10,20 @@ loaded after the arguments are read and before the command runs.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from derive import plugins
+from derive.arguments import command_line
 from derive.commands import COMMANDS
 from derive.errors import DeriveError
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like argparse but terse
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="derive",
-        description="Symbolic derivations for SGD and its momentum variants: "
-        "the catalogue, closed forms, claims, operation counts and the appendix.",
-    )
     from derive import __version__
 
-    parser.add_argument("--version", action="version", version=f"derive (sgd-derive) {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
-    for module_name in COMMANDS:
-        module = importlib.import_module(f"derive.commands.{module_name}")
-        p = sub.add_parser(module.NAME, help=module.HELP, description=module.__doc__)
-        module.add_arguments(p)
-        plugins.add_argument(p)
-        p.set_defaults(run=module.run)
-    return parser
+    return command_line("derive", "Symbolic derivations for SGD and its momentum variants: "
+                        "the catalogue, closed forms, claims, operation counts and the appendix.",
+                        __version__, "derive.commands", COMMANDS, each=plugins.add_argument)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,9 +4,12 @@ The expected trajectory always comes from derive's linear-system view of a catal
 formulation (:mod:`verify.reference`); the observed one from driving the real optimizer
 (:mod:`verify.runner`); :mod:`verify.compare` judges them with an argued tolerance.
 
-``verify.identify(factory, kwargs, ...)`` and :class:`VerifyError` are the public API.
-``import verify`` stays cheap and torch-free (``python -m verify --help`` needs no torch):
-``identify`` is imported on first use.
+The public API: ``verify.identify(factory, kwargs, ...)`` (which catalogue entries an optimizer
+implements), ``verify.check(factory, entry, kwargs, ...)`` (one optimizer against one entry),
+``verify.record(optimizer)`` (record a real training loop, then ``.check(entry)``),
+``verify.testing.assert_implements`` (a pytest helper) and :class:`VerifyError`.
+``import verify`` stays cheap and torch-free (``python -m verify --help`` needs no torch): the
+functions are imported on first use.
 """
 
 def _version() -> str:
@@ -26,7 +29,7 @@ import types
 
 from verify.errors import VerifyError
 
-__all__ = ["__version__", "VerifyError", "identify"]
+__all__ = ["__version__", "VerifyError", "check", "identify", "record"]
 
 
 class _Package(types.ModuleType):
@@ -41,6 +44,18 @@ class _Package(types.ModuleType):
     @identify.setter
     def identify(self, value):
         pass  # the import system binds the submodule here on first import; the function stays the API
+
+    @property
+    def check(self):
+        from verify.judge import check
+
+        return check
+
+    @property
+    def record(self):
+        from verify.recorder import record
+
+        return record
 
 
 sys.modules[__name__].__class__ = _Package

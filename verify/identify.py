@@ -32,13 +32,14 @@ from pathlib import Path
 import numpy as np
 
 from derive.catalogue import CATALOGUE
-from derive.errors import DeriveError
-from verify.checkable import indistinguishable_from_null, nonfinite_step, run_problem
-from verify.compare import Report, compare
+from derive.formulation import Formulation
+from verify.binding import Binding, binding as make_binding
+from verify.checkable import nonfinite_step, run_problem
+from verify.compare import Report
 from verify.errors import VerifyError
+from verify.judge import NOT_APPLICABLE, judge as judge_bound
 from verify.options import check_options
 from verify.objectives import NEGATIVE_QUARTIC, QUARTIC
-from verify.reference import UnsupportedRun, compiled, expected
 from verify.runner import GroupSpec, Observed, RunConfig, TensorSpec, run
 from verify.sweep import ROLES, formulation_options
 
@@ -151,13 +152,16 @@ class Identification:
         return "\n".join(lines)
 
 
-def probes(factory, kwargs: dict, *, steps: int, timeout: float | None = None) -> dict[str, RunConfig]:
+def probes(factory, kwargs: dict, *, steps: int, timeout: float | None = None,
+           bound: Binding = Binding()) -> dict[str, RunConfig]:
     # an objective bounded in the direction the optimizer moves: maximize climbs a concave one
     objective = NEGATIVE_QUARTIC if kwargs.get("maximize") else QUARTIC
-    base = RunConfig(optimizer=factory, options={"lr": 0.05, **kwargs}, groups=PROBE_GROUPS,
-                     impl=None, objective=objective, steps=steps, seed=7, timeout=timeout)
+    lr_key, momentum_key = bound.key_of("lr"), bound.key_of("momentum")
+    base = RunConfig(optimizer=factory, options={lr_key: 0.05, **kwargs}, groups=PROBE_GROUPS,
+                     impl=None, objective=objective, steps=steps, seed=7, timeout=timeout,
+                     keys={"lr": lr_key, "momentum": momentum_key})
     out = {"constant": base, "varying lr": base.with_(schedule="explicit")}
-    if float(kwargs.get("momentum", 0)) != 0:
+    if float(kwargs.get(momentum_key, 0)) != 0:
         out["varying lr and momentum"] = base.with_(schedule="explicit_momentum")
     return out
 
@@ -174,30 +178,51 @@ def _with_absent_roles_zero(observed: Observed) -> list[dict]:
     return out
 
 
-def judge(name: str, observed: Observed) -> tuple[Report, str | None]:
-    """Catalogue entry ``name`` against one observed probe, and, when it passes, why that proves
-    nothing (None: the null trajectory is rejected). Raises UnsupportedRun/DeriveError."""
-    hypers = _with_absent_roles_zero(observed)
-    systems = [compiled(name, formulation_options(name, h, f)) for h, f in zip(hypers, observed.flags)]
-    patched = Observed(**{**observed.__dict__, "hyper": hypers})
-    reference = expected(systems, patched)
-    report = compare(patched, reference)
-    return report, (indistinguishable_from_null(patched, reference) if report.passed else None)
+def judge(name, observed: Observed) -> tuple[Report, str | None]:
+    """Catalogue entry ``name`` (or a Formulation) against one observed probe whose hyperparameters
+    are bound to roles, and, when it passes, why that proves nothing (None: the null trajectory is
+    rejected). Raises UnsupportedRun/DeriveError/NonFiniteReference."""
+    patched = Observed(**{**observed.__dict__, "hyper": _with_absent_roles_zero(observed)})
+    return judge_bound(name, patched)
 
 
 def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
-             candidates: list[str] | None = None, name: str | None = None,
-             timeout: float | None = 60.0, progress=None) -> Identification:
+             candidates: list | None = None, name: str | None = None,
+             timeout: float | None = 60.0, progress=None, roles: Mapping[str, str] | None = None,
+             hyper: Mapping[str, float] | None = None, hyper_dtype: str = "float64") -> Identification:
     """Probe ``factory(params, **kwargs)`` and judge every catalogue entry (or ``candidates``).
 
-    ``timeout`` bounds each probe run in seconds (:mod:`verify.deadline`). Bad arguments raise
-    :class:`~verify.errors.VerifyError` or ``TypeError`` naming the argument. ``progress``, if
-    given, is called as ``progress(done, total)`` after each probe run and each entry judged.
+    Args:
+        factory: an optimizer class or factory ``(params, **kwargs) -> torch.optim.Optimizer``.
+        kwargs: constructor options.
+        steps: steps of each probe run.
+        candidates: catalogue names and/or :class:`derive.Formulation` objects (default: the
+            whole catalogue).
+        name: how the optimizer is named in the result.
+        timeout: seconds each probe run may take (:mod:`verify.deadline`); None: no limit.
+        progress: called as ``progress(done, total)`` after each probe run and each entry judged.
+        roles: param-group key -> formulation role, e.g. ``{"beta": "momentum", "nu": "nu"}``.
+        hyper: extra constructor options (``{"nu": 0.7}``); where the param groups do not hold
+            one, its value is the role's constant (so are the ``kwargs`` that ``roles`` names).
+        hyper_dtype: ``"float32"`` when the optimizer holds its hyperparameters in float32
+            (:mod:`verify.binding`).
+
+    Returns:
+        An :class:`Identification` (``.status``, ``.matches``, ``.not_checkable``, ``.describe()``).
+
+    Raises:
+        VerifyError or TypeError: a bad argument, named, before any run.
     """
-    kwargs, candidates = _checked_arguments(factory, kwargs, steps, candidates, timeout)
+    bound = make_binding(roles, hyper, hyper_dtype)
+    kwargs, candidates = _checked_arguments(factory, kwargs, steps, candidates, timeout, bound)
+    twice = sorted(set(kwargs) & set(bound.hyper))
+    if twice:
+        raise VerifyError(f"hyper and kwargs both give {', '.join(twice)}; give each option once")
+    kwargs = {**kwargs, **bound.hyper}
+    bound = bound.with_constants(kwargs)
     result = Identification(name or getattr(factory, "__qualname__", str(factory)), kwargs)
     observed = {}
-    configs = probes(factory, kwargs, steps=steps, timeout=timeout)
+    configs = probes(factory, kwargs, steps=steps, timeout=timeout, bound=bound)
     total, done = len(configs) + len(candidates), 0
 
     def advance() -> None:
@@ -207,7 +232,7 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
             progress(done, total)
 
     for probe, config in configs.items():
-        obs = run(config)
+        obs = bound.observed(run(config))
         advance()
         problem = run_problem(obs)
         if problem is not None:  # nothing to judge: no entry is tried, no closest is guessed
@@ -220,31 +245,39 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
     for formulation in candidates:
         reports, error, options, unchecked = {}, None, {}, None
         try:
-            options = dict(formulation_options(formulation, _with_absent_roles_zero(
-                observed["constant"])[0], observed["constant"].flags[0]))
+            options = _options(formulation, observed["constant"])
             for probe, obs in observed.items():
                 reports[probe], why = judge(formulation, obs)
                 unchecked = unchecked or (why and f"under the {probe} probe, {why}")
-        except (UnsupportedRun, DeriveError, ValueError, TypeError) as exc:
+        except NOT_APPLICABLE as exc:
             error = str(exc)
-        result.verdicts.append(Verdict(formulation, options, reports, error, unchecked))
+        label = formulation.name if isinstance(formulation, Formulation) else formulation
+        result.verdicts.append(Verdict(label, options, reports, error, unchecked))
         advance()
     return result
 
 
-def _checked_arguments(factory, kwargs, steps, candidates, timeout) -> tuple[dict, list[str]]:
+def _options(formulation, observed: Observed) -> dict:
+    """The options an entry is built with for this optimizer (a Formulation: the values it holds)."""
+    if isinstance(formulation, Formulation):
+        return {**{k: v for k, v in formulation.hyper.items() if getattr(v, "is_number", False)},
+                **formulation.options}
+    return dict(formulation_options(formulation, _with_absent_roles_zero(observed)[0], observed.flags[0]))
+
+
+def _checked_arguments(factory, kwargs, steps, candidates, timeout, bound) -> tuple[dict, list]:
     if not callable(factory):
         raise TypeError(f"factory must be an optimizer class or callable, got {factory!r}")
-    kwargs = check_options({} if kwargs is None else kwargs)
+    kwargs = check_options({} if kwargs is None else kwargs, roles=bound.roles)
     if isinstance(steps, bool) or not isinstance(steps, int):
         raise TypeError(f"steps must be an int, got {steps!r} ({type(steps).__name__})")
     if steps < 1:
         raise VerifyError(f"steps must be at least 1, got {steps}")
     if candidates is None:
         candidates = list(CATALOGUE)
-    if isinstance(candidates, str) or not all(isinstance(c, str) for c in candidates):
-        raise TypeError(f"candidates must be a list of formulation names, got {candidates!r}")
-    unknown = [c for c in candidates if c not in CATALOGUE]
+    if isinstance(candidates, str) or not all(isinstance(c, (str, Formulation)) for c in candidates):
+        raise TypeError(f"candidates must be a list of formulation names or Formulations, got {candidates!r}")
+    unknown = [c for c in candidates if isinstance(c, str) and c not in CATALOGUE]
     if unknown or not candidates:
         raise VerifyError(f"candidates: unknown formulation {unknown[0]!r}; `python -m derive list` shows them"
                           if unknown else "candidates is empty: name at least one formulation")

@@ -20,15 +20,19 @@ ROLE_OPTIONS = ("lr", "momentum", "dampening", "weight_decay")
 FLAG_OPTIONS = ("nesterov", "maximize", "foreach", "fused", "differentiable", "capturable")
 
 
-def check_options(options, where: str = "kwargs") -> dict:
-    """``options`` as a dict, or :class:`VerifyError`/``TypeError`` naming ``where`` and the option."""
+def check_options(options, where: str = "kwargs", roles=None) -> dict:
+    """``options`` as a dict, or :class:`VerifyError`/``TypeError`` naming ``where`` and the option.
+
+    A key that ``roles`` maps to a role (``{"beta": "momentum"}``) is checked like the role.
+    """
+    numeric = set(ROLE_OPTIONS) | set(roles or ())
     if not isinstance(options, Mapping):
         raise TypeError(f"{where} must be a mapping of constructor options, got {type(options).__name__}")
     out = {}
     for key, value in options.items():
         if not isinstance(key, str):
             raise TypeError(f"{where}: option names must be strings, got {key!r}")
-        if key in ROLE_OPTIONS and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+        if key in numeric and (isinstance(value, bool) or not isinstance(value, numbers.Real)
                                     or not math.isfinite(value)):
             raise VerifyError(f"{where}: {key} must be a finite number, got {value!r}")
         if key in FLAG_OPTIONS and not isinstance(value, bool):

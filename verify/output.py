@@ -3,10 +3,10 @@
 :func:`check_destination` refuses, before a run starts, a path that is a directory, lies in a
 missing directory or below a file, or cannot be written (probed by creating and removing a
 temporary file there, so it holds for root and read-only file systems alike).
-:func:`write_json` writes a temporary file beside the target and renames it over the target,
-so a reader never sees half a file; the file gets the permissions a plain ``open()`` would
-give (``0666`` less the umask, not ``mkstemp``'s ``0600``), and the temporary file is removed
-whatever goes wrong, Ctrl-C included.
+:func:`write_json` goes through derive's one atomic writer
+(:func:`derive.render.output.write_file_atomically`): a temporary file beside the target renamed
+over it, so a reader never sees half a file, with the permissions a plain ``open()`` would give
+(``0666`` less the umask), and no temporary file left whatever goes wrong, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 
+from derive.render.output import write_file_atomically
 from verify.errors import VerifyError
 
 PREFIX = ".verify-"
@@ -40,23 +41,7 @@ def check_destination(path: str, option: str = "--json") -> None:
         raise VerifyError(f"{option} {path}: the file is not writable")
 
 
-def _plain_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def write_json(path: str, payload) -> None:
-    """Atomically: a reader never sees half a file, and no temporary file outlives a failure."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=PREFIX, suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=2, sort_keys=True, default=str)
-            handle.write("\n")
-        os.chmod(tmp, _plain_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """``payload`` as indented, key-sorted JSON, replacing ``path`` atomically."""
+    text = json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n"
+    write_file_atomically(path, text.encode("utf-8"), prefix=PREFIX)

@@ -8,14 +8,18 @@ freezes tensors, skips steps through a ``GradScaler``, checkpoints and resumes, 
 * every parameter tensor after every step, and every gradient given, as NumPy arrays in the
   tensor's own dtype (:data:`RECORD_DTYPES`: float16 and bfloat16 widen to float32, exactly, since
   NumPy has no bfloat16), so a float32 layer costs 4 bytes per element per step, not 8;
-* the hyperparameters that each ``step()`` read from ``param_groups`` (lr, momentum,
-  dampening, weight decay), per group, so the reference is fed exactly those values;
+* every number that each ``step()`` read from ``param_groups`` (lr, momentum, dampening, weight
+  decay, and any key of the optimizer's own such as QHM's ``nu``), per group and under its own
+  key, so the reference is fed exactly those values (:mod:`verify.binding` maps keys to roles);
 * which tensors had a gradient at each step, how many times ``step()`` called the closure,
   and which steps the scaler skipped.
 
-An exception inside the optimizer (or its constructor, recorded as step 0), a ``sys.exit``
-from it, and a run past :attr:`RunConfig.timeout` end that run and are recorded with their
-step; they never propagate (see :attr:`Observed.error`). Ctrl-C does propagate.
+An exception raised by the optimizer under test (its constructor, recorded as step 0, its
+``step()``, ``state_dict()`` or ``load_state_dict()``, or a torch scheduler driving it), a
+``sys.exit`` from it, and a run past :attr:`RunConfig.timeout` end that run and are recorded with
+their step; they never propagate (see :attr:`Observed.error`). An exception in verify's own code
+(the closure included, even when it surfaces through ``step()``) is a bug and propagates with
+its traceback, as does Ctrl-C.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ from verify import schedules
 from verify.deadline import RunTimeout, deadline
 from verify.injected import SeededGradients, user_gradients
 from verify.objectives import Objective
+from verify.observed import FLAGS, HYPERPARAMETERS, RECORD_DTYPES, Observed, RunRecord as _Recorder, \
+    hyperparameter_value
+
+__all__ = ["DTYPES", "FLAGS", "GroupSpec", "HYPERPARAMETERS", "IMPLS", "Observed", "OptimizerRaised",
+           "RECORD_DTYPES", "RunConfig", "TensorSpec", "hyperparameter_value", "run"]
 
 IMPLS: dict[str, dict[str, bool]] = {
     "for-loop": {"foreach": False, "fused": False},
@@ -45,11 +54,6 @@ DTYPES: dict[str, torch.dtype] = {
     "float16": torch.float16,
     "bfloat16": torch.bfloat16,
 }
-# the recorded arrays' dtype: every value of the tested dtype, exactly, in the narrowest NumPy type
-RECORD_DTYPES: dict[str, type] = {"float64": np.float64, "float32": np.float32, "float16": np.float32,
-                                  "bfloat16": np.float32}
-HYPERPARAMETERS = ("lr", "momentum", "dampening", "weight_decay")
-FLAGS = ("nesterov", "maximize")
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,14 @@ class RunConfig:
     readout: Callable[[torch.optim.Optimizer, dict, torch.Tensor], torch.Tensor] | None = None
     name: str = ""
     timeout: float | None = None  # seconds for the whole run (verify.deadline); None: no limit
+    # the param-group key an explicit schedule writes for a role ({"momentum": "beta"}); default: the role
+    keys: Mapping[str, str] = field(default_factory=dict)
 
     def label(self) -> str:
         if self.name:
             return self.name
         opts = ",".join(f"{k}={_fmt(v)}" for k, v in self.options.items() if k != "lr")
-        return f"{opts or 'plain'}|{self.impl}|{self.dtype}|{self.schedule}"
+        return f"{opts or 'plain'}|{self.impl}|{self.dtype}|{getattr(self.schedule, 'name', self.schedule)}"
 
     def with_(self, **changes) -> "RunConfig":
         return replace(self, **changes)
@@ -116,29 +122,6 @@ class RunConfig:
 
 def _fmt(value) -> str:
     return "T" if value is True else "F" if value is False else f"{value:g}"
-
-
-@dataclass
-class Observed:
-    """What the optimizer did. Arrays are indexed ``[group][tensor]``; step ``t`` is row ``t``."""
-
-    config: RunConfig
-    theta: list[list[np.ndarray]]  # (steps + 1, *shape): row 0 is the initial value (RECORD_DTYPES)
-    grads: list[list[np.ndarray]]  # (steps, *shape): the unscaled gradient given (NaN: none), same dtype
-    active: list[list[np.ndarray]]  # (steps,) bool: the tensor had a gradient at step t
-    hyper: list[dict[str, np.ndarray]]  # per group, (steps,) values read at each step()
-    flags: list[dict[str, bool]]  # per group: nesterov, maximize
-    skipped: np.ndarray  # (steps,) bool: the scaler skipped this step
-    loss: np.ndarray  # (steps,) objective at the first evaluation of each step (NaN: none)
-    error: str | None = None
-    failed_step: int | None = None
-    seconds: float = 0.0  # wall time of the whole run (torch side)
-    step_seconds: float = 0.0  # of which inside optimizer.step()
-    closure_calls: np.ndarray | None = None  # (steps,) int: times step() evaluated the closure
-
-    @property
-    def steps(self) -> int:
-        return self.config.steps
 
 
 def run(config: RunConfig) -> Observed:
@@ -169,16 +152,41 @@ def run(config: RunConfig) -> Observed:
         recorder.fail(f"RunTimeout: {exc}")
     except SystemExit as exc:  # sys.exit() inside the optimizer ends its run, not verify
         recorder.fail(f"SystemExit: the optimizer called sys.exit({exc.code!r})")
-    except Exception as exc:  # a failure of the optimizer under test is a result, not a crash
-        recorder.fail(f"{type(exc).__name__}: {exc}")
+    except OptimizerRaised as exc:  # a failure of the optimizer under test is a result, not a crash
+        recorder.fail(f"{type(exc.original).__name__}: {exc.original}")
     observed = recorder.finish(config)
     observed.seconds = time.perf_counter() - started
     return observed
 
 
+class OptimizerRaised(Exception):
+    """The optimizer under test (or a torch scheduler driving it) raised ``original``."""
+
+    def __init__(self, original: Exception):
+        super().__init__(original)
+        self.original = original
+
+
+def _user(recorder: "_Recorder", call, *args, **kwargs):
+    """``call(*args, **kwargs)``, user code: what it raises becomes :class:`OptimizerRaised`.
+
+    An error of verify's own closure that surfaced through ``step()`` (or that ``step()``
+    swallowed) is re-raised as itself: it is verify's bug, not the optimizer's verdict.
+    """
+    try:
+        result = call(*args, **kwargs)
+    except Exception as exc:  # narrowed below: the closure's own errors are re-raised as they are
+        if recorder.own_error is not None:
+            raise recorder.own_error from None
+        raise OptimizerRaised(exc) from exc
+    if recorder.own_error is not None:
+        raise recorder.own_error
+    return result
+
+
 def _drive(config: RunConfig, params, injected, schedule, recorder: "_Recorder") -> None:
     """Build the optimizer and take ``config.steps`` steps; ``recorder.step`` is the current one."""
-    optimizer, scheduler, scaler = _build(config, params, schedule)
+    optimizer, scheduler, scaler = _build(config, params, schedule, recorder)
     _record(config, optimizer, params, recorder, 0)
     for step in range(1, config.steps + 1):
         recorder.step = step
@@ -186,22 +194,22 @@ def _drive(config: RunConfig, params, injected, schedule, recorder: "_Recorder")
             for key in ("lr", "momentum"):
                 value = schedule.explicit(key, step)
                 if value is not None:
-                    schedules.set_group_value(group, key, value)
+                    schedules.set_group_value(group, config.keys.get(key, key), value)
         closure = _closure(config, params, injected, step, recorder)
         recorder.read_hyperparameters(optimizer, step)
         if isinstance(injected, SeededGradients):
             injected.draw(step)  # drawing is the runner's work, not step()'s: outside the timer
         t0 = time.perf_counter()
         if scaler is None:
-            optimizer.step(closure)
+            _user(recorder, optimizer.step, closure)
         else:
-            _scaled_step(config, params, closure, scaler, optimizer, step)
+            _scaled_step(config, params, closure, scaler, optimizer, step, recorder)
         recorder.step_seconds += time.perf_counter() - t0
-        schedule.advance(scheduler, step)
+        _user(recorder, schedule.advance, scheduler, step)
         _record(config, optimizer, params, recorder, step)
         if config.checkpoint_at == step:
             params, optimizer, scheduler, scaler = _resume(config, params, schedule, optimizer,
-                                                           scheduler, scaler)
+                                                           scheduler, scaler, recorder)
 
 
 # -- construction ------------------------------------------------------------------------
@@ -235,7 +243,7 @@ def _accepts(factory, name: str) -> bool:
     return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-def _build(config: RunConfig, params, schedule, *, fresh_scaler=True):
+def _build(config: RunConfig, params, schedule, recorder: "_Recorder", *, fresh_scaler=True):
     options = dict(config.options)
     if config.impl is not None:
         options.update({k: v for k, v in IMPLS[config.impl].items() if _accepts(config.optimizer, k)})
@@ -248,8 +256,8 @@ def _build(config: RunConfig, params, schedule, *, fresh_scaler=True):
         for group in groups:
             if "lr" in group:
                 group["lr"] = torch.tensor(float(group["lr"]))
-    optimizer = config.optimizer(groups, **options)
-    scheduler = schedule.build(optimizer, config.steps)
+    optimizer = _user(recorder, config.optimizer, groups, **options)
+    scheduler = _user(recorder, schedule.build, optimizer, config.steps)
     scaler = None
     if config.skip_steps and fresh_scaler:
         scaler = torch.amp.GradScaler(config.device, init_scale=2.0**4, growth_interval=3)
@@ -257,17 +265,17 @@ def _build(config: RunConfig, params, schedule, *, fresh_scaler=True):
     return optimizer, scheduler, scaler
 
 
-def _resume(config, params, schedule, optimizer, scheduler, scaler):
+def _resume(config, params, schedule, optimizer, scheduler, scaler, recorder):
     """Checkpoint with ``state_dict()`` and continue in fresh objects, as a restarted job does."""
-    saved_opt = copy.deepcopy(optimizer.state_dict())
-    saved_sched = None if scheduler is None else copy.deepcopy(scheduler.state_dict())
+    saved_opt = copy.deepcopy(_user(recorder, optimizer.state_dict))
+    saved_sched = None if scheduler is None else copy.deepcopy(_user(recorder, scheduler.state_dict))
     saved_scaler = None if scaler is None else copy.deepcopy(scaler.state_dict())
     fresh = [[torch.nn.Parameter(p.detach().clone(memory_format=torch.preserve_format))
               for p in group] for group in params]
-    optimizer, scheduler, _ = _build(config, fresh, schedule, fresh_scaler=False)
-    optimizer.load_state_dict(saved_opt)
+    optimizer, scheduler, _ = _build(config, fresh, schedule, recorder, fresh_scaler=False)
+    _user(recorder, optimizer.load_state_dict, saved_opt)
     if scheduler is not None:
-        scheduler.load_state_dict(saved_sched)
+        _user(recorder, scheduler.load_state_dict, saved_sched)
     if scaler is not None:
         scaler = torch.amp.GradScaler(config.device)
         scaler.load_state_dict(saved_scaler)
@@ -282,6 +290,13 @@ def _closure(config: RunConfig, params, injected, step: int, recorder: "_Recorde
     calls = []
 
     def closure():
+        try:
+            return evaluate()
+        except Exception as exc:  # verify's own code failed: remembered, so step() cannot disguise it
+            recorder.own_error = exc
+            raise
+
+    def evaluate():
         loss = None
         if config.objective is not None:
             with torch.enable_grad():
@@ -318,7 +333,7 @@ def _as_tensor(row) -> torch.Tensor:
     return torch.from_numpy(row)
 
 
-def _scaled_step(config, params, closure, scaler, optimizer, step: int) -> None:
+def _scaled_step(config, params, closure, scaler, optimizer, step: int, recorder) -> None:
     """One ``GradScaler`` step: grads scaled by a power of two (exact), inf on a skipped step."""
     with torch.no_grad():
         closure()
@@ -332,7 +347,7 @@ def _scaled_step(config, params, closure, scaler, optimizer, step: int) -> None:
                 if step in config.skip_steps and first:
                     p.grad[(0,) * p.grad.dim()] = float("inf")
                     first = False
-    scaler.step(optimizer)
+    _user(recorder, scaler.step, optimizer)
     scaler.update()
 
 
@@ -351,51 +366,3 @@ def _to_numpy(tensor: torch.Tensor, dtype) -> np.ndarray:
 
 
 _TORCH_OF = {np.float64: torch.float64, np.float32: torch.float32}
-
-
-# -- recording ---------------------------------------------------------------------------
-@dataclass
-class _Recorder:
-    theta: list
-    grads: list
-    active: list
-    hyper: list
-    flags: list
-    loss: np.ndarray
-    closure_calls: np.ndarray
-    error: str | None = None
-    failed_step: int | None = None
-    step_seconds: float = 0.0
-    step: int = 0  # the step in progress (0: building the optimizer)
-    dtype: type = np.float64  # of theta and grads (RECORD_DTYPES)
-
-    def fail(self, error: str) -> None:
-        self.error, self.failed_step = error, self.step
-
-    @classmethod
-    def empty(cls, config: RunConfig) -> "_Recorder":
-        n, dtype = config.steps, RECORD_DTYPES[config.dtype]
-        nan = lambda *shape, dtype=np.float64: np.full(shape, np.nan, dtype)  # noqa: E731
-        return cls(
-            theta=[[nan(n + 1, *t.shape, dtype=dtype) for t in g.tensors] for g in config.groups],
-            grads=[[nan(n, *t.shape, dtype=dtype) for t in g.tensors] for g in config.groups],
-            active=[[np.zeros(n, bool) for _ in g.tensors] for g in config.groups],
-            hyper=[{k: nan(n) for k in HYPERPARAMETERS} for _ in config.groups],
-            flags=[{} for _ in config.groups],
-            loss=nan(n),
-            closure_calls=np.zeros(n, int),
-            dtype=dtype,
-        )
-
-    def read_hyperparameters(self, optimizer, step: int) -> None:
-        for gi, group in enumerate(optimizer.param_groups):
-            for key in HYPERPARAMETERS:
-                if key in group:
-                    self.hyper[gi][key][step - 1] = float(group[key])
-            self.flags[gi] = {k: bool(group.get(k, False)) for k in FLAGS}
-
-    def finish(self, config: RunConfig) -> Observed:
-        skipped = np.array([t in config.skip_steps for t in range(1, config.steps + 1)], bool)
-        return Observed(config, self.theta, self.grads, self.active, self.hyper, self.flags,
-                        skipped, self.loss, self.error, self.failed_step,
-                        step_seconds=self.step_seconds, closure_calls=self.closure_calls)

@@ -33,7 +33,8 @@ class Schedule:
         values = self.lr if key == "lr" else self.momentum
         if values is None:
             return None
-        return float(values(t) if callable(values) else values[t - 1])
+        value = values(t) if callable(values) else values[t - 1]
+        return None if value is None else float(value)
 
     def build(self, optimizer: torch.optim.Optimizer, steps: int):
         return None if self.scheduler is None else self.scheduler(optimizer, steps)
@@ -106,7 +107,40 @@ SCHEDULES: dict[str, Schedule] = {
 }
 
 
-def get(name: str) -> Schedule:
+def sequences(*, lr=None, momentum=None, steps: int, offset: int = 0) -> Schedule:
+    """An explicit schedule from per-step sequences, read with the schedule-offset convention.
+
+    ``offset=0`` (torch's ``LRScheduler``: step t reads the value set before it): step t uses
+    ``values[t - 1]``, the t-th entry.  ``offset=1`` (Keras, optax, MLX, Paddle: step t uses
+    ``schedule(t - 1)``, the constructor's value at step 1): step 1 writes nothing, so it uses
+    the constructor's value, and step t uses entry t - 1.  The sequences must cover
+    ``steps - offset`` entries; a shorter one is a :class:`~verify.errors.VerifyError`.
+    """
+    from verify.errors import VerifyError
+
+    if offset not in (0, 1):
+        raise VerifyError(f"schedule offset must be 0 or 1, got {offset!r}")
+    need = steps - offset
+    for name, values in (("lr", lr), ("momentum", momentum)):
+        if values is not None and len(values) < need:
+            raise VerifyError(f"the {name} sequence has {len(values)} value{'s' * (len(values) != 1)}; "
+                              f"{steps} steps with schedule "
+                              f"offset {offset} need {need}")
+
+    def reader(values):
+        if values is None:
+            return None
+        values = tuple(float(v) for v in values)
+        return lambda t: None if t - offset < 1 else values[t - offset - 1]
+
+    return Schedule(f"sequence(offset {offset})", lr=reader(lr), momentum=reader(momentum),
+                    varies_lr=lr is not None, varies_momentum=momentum is not None)
+
+
+def get(name) -> Schedule:
+    """The schedule named ``name`` (a :class:`Schedule` is returned as it is)."""
+    if isinstance(name, Schedule):
+        return name
     try:
         return SCHEDULES[name]
     except KeyError:

@@ -27,7 +27,7 @@ from verify import defects
 from verify.checkable import indistinguishable_from_null, run_problem
 from verify.compare import Report, compare
 from verify.objectives import QUADRATIC, QUARTIC
-from verify.reference import UnsupportedRun, compiled, expected
+from verify.reference import NonFiniteReference, UnsupportedRun, compiled, expected
 from verify.runner import GroupSpec, RunConfig, TensorSpec, run
 
 FLAG_VALUES = {
@@ -122,13 +122,14 @@ SCENARIOS: dict[str, RunConfig] = {
 
 # -- judging one configuration -----------------------------------------------------------------
 def formulation_options(name: str, hyper: dict[str, np.ndarray], flags: dict[str, bool]) -> tuple:
-    """Options for catalogue entry ``name``: a role recorded as zero throughout is passed as 0
+    """Options for catalogue entry ``name``: a role (a key of ``hyper``, bound by :mod:`verify.binding`)
+    recorded as zero throughout is passed as 0
     (it changes the program: no buffer, no decay term), any other role stays symbolic, and the
     boolean flags the entry takes are passed through."""
     accepted = inspect.signature(CATALOGUE[name]).parameters
     options = {}
-    for role in ROLES:
-        if role not in accepted or role not in hyper:
+    for role in hyper:  # any role the entry takes as a hyperparameter, not torch's four only
+        if role not in accepted or isinstance(accepted[role].default, bool):
             continue
         values = hyper[role][~np.isnan(hyper[role])]
         if len(values) and np.all(values == 0):
@@ -185,7 +186,7 @@ def check(config: RunConfig, formulation: str = "pytorch_sgd", *, mode: str = "f
             reason = indistinguishable_from_null(observed, reference) if _stationary(observed) else None
             if reason:
                 report = replace(report, passed=False, error=f"not checkable: {reason}")
-    except (UnsupportedRun, DeriveError, ValueError, KeyError) as exc:
+    except (UnsupportedRun, DeriveError, NonFiniteReference) as exc:  # verify's own bugs propagate
         # an optimizer that failed early leaves nothing to compute a reference from: say so
         error = (f"step {observed.failed_step}: {observed.error}" if observed.error
                  else f"reference: {exc}")

@@ -226,3 +226,31 @@ def _commit(out_dir: Path, names: list[str], new: Path, old: Path) -> None:
             else:
                 os.unlink(out_dir / name)
         raise
+
+
+def plain_mode() -> int:
+    """The permissions a plain ``open()`` gives a new file: ``0666`` less the umask (``mkstemp`` gives ``0600``)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_file_atomically(path, data: bytes, *, prefix: str = ".derive-") -> None:
+    """Replace the one file *path* by *data*: a reader sees the old file or the new one, never half.
+
+    The bytes go to a temporary file beside *path* (same file system, so the rename is atomic),
+    which gets :func:`plain_mode` permissions and is renamed over *path*; whatever goes wrong,
+    Ctrl-C included, the temporary file is removed.  derive's single files and verify's JSON
+    reports both go through here; :func:`write_atomically` is the directory-of-files version.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, plain_mode())
+        os.replace(tmp, path)
+    except BaseException:  # cleanup only: the exception propagates unchanged
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

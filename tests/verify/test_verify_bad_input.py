@@ -128,12 +128,21 @@ def test_verify_help_works_without_torch(tmp_path):
     assert_one_line_error(done, "torch")
 
 
-def test_import_verify_is_cheap_and_exports_identify_and_verify_error():
+def test_import_verify_is_cheap_and_exports_its_api_and_verify_error():
     code = ("import sys, verify; assert 'torch' not in sys.modules, 'torch loaded'; "
             "assert issubclass(verify.VerifyError, ValueError); print(sorted(verify.__all__))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(), cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['VerifyError', '__version__', 'identify']"
+    assert done.stdout.strip() == "['VerifyError', '__version__', 'check', 'identify', 'record']"
+
+
+@pytest.mark.torch
+def test_the_exported_names_are_the_functions_not_their_modules():
+    code = ("import verify, verify.identify, verify.judge, verify.recorder; "
+            "print(all(callable(f) and not isinstance(f, type(verify)) "
+            "for f in (verify.identify, verify.check, verify.record)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env(), cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
 
 
 # -- the Python API names the bad argument --------------------------------------------------------
