@@ -32,10 +32,11 @@ from functools import lru_cache
 import sympy as sp
 
 from derive import arguments
+from derive.conditions import condition, covers, role_substitution, substitute
 from derive.formulation import Formulation
 from derive.system import linear_system
-from derive.symbols import g, t
-from derive.witness import TARGET, witness
+from derive.symbols import constant_of, g, t
+from derive.witness import TARGET, Witness, witness
 
 @dataclass(frozen=True)
 class Proof:
@@ -60,19 +61,64 @@ class Proof:
 
 @dataclass(frozen=True)
 class Residual:
-    """Why no change of variables exists: the first non-vanishing condition, and a witness."""
+    r"""Why no change of variables exists: the first non-vanishing condition, its solved form, and a witness.
+
+    ``residual`` is the expression (at concrete steps) that must vanish; ``conditions``
+    the relations that must then hold at every step, solved (:mod:`derive.conditions`:
+    ``Eq(tau*(tau - 1), 0)``, ``Eq(epsilon[t]*mu[t], epsilon[t - 1]*mu[t - 1])``);
+    ``sufficient`` is True only when imposing them on both formulations and solving
+    again gives a :class:`Proof` (computed on first use: it solves again), and
+    ``alternatives`` says which solved factor does and which does not.  ``witness``
+    is a :class:`~derive.witness.Witness` (two exact runs that differ), or None.
+    """
 
     source: str
     target: str
     label: str
     residual: sp.Expr
     rows: tuple[tuple[str, sp.Basic], ...]
-    witness: dict | None
+    witness: Witness | None
+    conditions: tuple[sp.Basic, ...] = ()
+    problem: tuple | None = field(default=None, repr=False, compare=False)  # (F, G, options) to solve again
 
     holds = False
 
     def __bool__(self) -> bool:
         return False
+
+    @property
+    def alternatives(self) -> tuple[tuple[sp.Basic, bool | None], ...]:
+        """``(relation, sufficient alone)`` per solved factor; None when it cannot be imposed by substitution."""
+        cached = self.__dict__.get("_alternatives")
+        if cached is None:
+            cached = tuple((a.relation, self._imposed(a.substitution)) for a in condition(self.residual)[1])
+            object.__setattr__(self, "_alternatives", cached)
+        return cached
+
+    @property
+    def sufficient(self) -> bool:
+        """Whether the conditions are also sufficient: every alternative, imposed, gives a Proof, and together
+        they are every solution (:func:`derive.conditions.covers`)."""
+        if not self.conditions or self.problem is None:
+            return False
+        alternatives = condition(self.residual)[1]
+        return covers(alternatives) and all(ok is True for _, ok in self.alternatives)
+
+    def _imposed(self, substitution) -> bool | None:
+        if not substitution or self.problem is None:
+            return None
+        F, G, options = self.problem
+        return bool(equivalence(substitute(F, substitution), substitute(G, substitution), **dict(options)))
+
+    def necessity(self) -> str:
+        """``"necessary and sufficient"`` or ``"necessary, not sufficient: ..."`` in words."""
+        if self.sufficient:
+            return "necessary and sufficient"
+        failing = [relation for relation, ok in self.alternatives if ok is False]
+        if failing:
+            shown = ", ".join(sp.sstr(r.lhs) + " = " + sp.sstr(r.rhs) for r in failing)
+            return f"necessary, not sufficient: {shown} satisfies it and still leaves a residual"
+        return "necessary; not shown sufficient"
 
 
 def _initial(f: Formulation, params0: sp.Expr) -> sp.Matrix:
@@ -196,17 +242,38 @@ def shift(expr, offset: int, base_step: int):
 
 
 def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: bool = False,
-                substitution: sp.Matrix | None = None, symbolic: bool = True,
-                relation: sp.Expr | None = None, values: dict | None = None):
-    """Decide whether ``x'_t = S_t x_t`` maps F's trajectory onto G's for every objective.
+                under: dict | None = None, substitution: sp.Matrix | None = None, symbolic: bool = True,
+                relation: sp.Expr | None = None, values: dict | None = None) -> Proof | Residual:
+    r"""Decide whether ``x'_t = S_t x_t`` maps F's trajectory onto G's for every objective.
 
-    *substitution*: a template ``S_t`` (in ``t``) to check instead of solving.
-    *same_params*: require ``theta'_t = theta_t``.  *relation*: the expression
-    (in ``F``'s state at ``t`` and ``TARGET[t]``, G's parameters) a witness
-    evaluates; by default ``TARGET[t] - F.params[t]`` or the claimed map.
+    Args:
+        F, G: the two formulations (:func:`derive.get` builds catalogue entries).
+        steps: the concrete horizon solved step by step; from 3 on, the solution is
+            lifted to a template in ``t`` and proved for every step by induction.
+        same_params: require ``theta'_t = theta_t`` (the parameters themselves agree).
+        under: assumptions imposed on both before solving, by role name, symbol or
+            schedule base: ``{"lr": epsilon}`` (a constant rate), ``{"dampening": 0}``.
+        substitution: a template ``S_t`` (in ``t``) to check instead of solving.
+        symbolic: prove the template for every ``t`` (else the concrete steps only).
+        relation: the expression (in F's state at ``t`` and ``TARGET[t]``, G's
+            parameters) a witness evaluates; by default ``TARGET[t] - F.params[t]``
+            or the claimed map.
+        values: witness values by role or symbol (the rest from the role table).
+
+    Returns:
+        A :class:`Proof` (truthy: ``S`` per step and as a template) or a
+        :class:`Residual` (falsy: the residual, its ``conditions`` as SymPy
+        relations, ``sufficient``, and a :class:`~derive.witness.Witness`).
     """
     F, G = arguments.formulation(F, "F", "equivalence"), arguments.formulation(G, "G", "equivalence")
     steps = arguments.integer(steps, "steps", "equivalence", minimum=1)
+    if under:
+        if not isinstance(under, dict):
+            raise arguments.InvalidArgument(f"equivalence: under must be a dict of role or symbol -> value, "
+                                            f"got {type(under).__name__} {under!r}")
+        F, G = substitute(F, role_substitution(F, under)), substitute(G, role_substitution(G, under))
+    problem = (F, G, (("steps", steps), ("same_params", same_params), ("symbolic", symbolic),
+                      ("substitution", substitution)))
     n, m = len(F.state), len(G.state)
     if substitution is not None:
         S = [substitution.subs(t, k) for k in range(steps + 1)]
@@ -222,7 +289,7 @@ def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: 
         label, res = min(residuals, key=lambda lr: (sp.count_ops(lr[1]), lr[0]))
         rows = tuple((lab, r) for lab, r in residuals[:6])
         return Residual(F.name, G.name, label, res, rows,
-                        witness(F, G, relation, steps=steps + 2, values=values))
+                        witness(F, G, relation, steps=steps + 2, values=values), condition(res)[0], problem)
     S = _fill(S, sol)
     rows = [(f"S_{k}", M) for k, M in enumerate(S)]
     proof_S = {k: M for k, M in enumerate(S)}
@@ -237,7 +304,7 @@ def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: 
         if failed[0]:
             label, res = failed[0][0]
             return Residual(F.name, G.name, label, res, tuple(rows),
-                            witness(F, G, relation, steps=steps + 2, values=values))
+                            witness(F, G, relation, steps=steps + 2, values=values), condition(res)[0], problem)
         proof_S[t] = template
     return Proof(F.name, G.name, proof_S, tuple(rows))
 
@@ -310,7 +377,7 @@ def translation(F: Formulation, target: str, *, role: str = "momentum", steps: i
     rows = tuple((f"{role}'_{k}", sol.get(NU[k], NU[k])) for k in range(1, steps + 1))
     if residuals:
         label, res = residuals[0]
-        result = Residual(F.name, G.name, label, res, tuple(residuals[:6]), None)
+        result = Residual(F.name, G.name, label, res, tuple(residuals[:6]), None, condition(res)[0])
         return Translation(F.name, G.name, role, None, None, result, rows)
     middle = min(3, steps - 1)
     schedule = shift(sol[NU[middle]], 0, middle)
@@ -344,7 +411,7 @@ def recovery(*, constant: bool, steps: int = 4):
     """
     from derive.catalogue import get
 
-    options = {"lr": sp.Symbol("epsilon", positive=True), "momentum": sp.Symbol("mu", positive=True)} if constant else {}
+    options = {"lr": constant_of("lr"), "momentum": constant_of("momentum")} if constant else {}
     F, G = get("pytorch_nesterov_documented", **options), get("pytorch_nesterov_implemented", **options)
     return equivalence(F, G, steps=steps)
 

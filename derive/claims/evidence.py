@@ -15,12 +15,13 @@ from dataclasses import replace
 import sympy as sp
 
 from derive.claims import finding as _finding
+from derive.conditions import template
 from derive.equivalence import Proof, Residual
-from derive.symbols import t
+from derive.symbols import constant_of, t
 
 # Constant hyperparameters (a schedule made constant): positive, so 1/epsilon is defined.
-EPS = sp.Symbol("epsilon", positive=True)
-MU = sp.Symbol("mu", positive=True)
+EPS = constant_of("lr")
+MU = constant_of("momentum")
 CONSTANT = {"lr": EPS, "momentum": MU}
 
 # The label every proved obligation row carries (its value is the obligation, as an equation).
@@ -75,23 +76,21 @@ def finding(verdict: str, evidence, **options):
     return replace(v, evidence=evidence) if isinstance(evidence, Prose) else v
 
 
-def template(expr: sp.Expr) -> sp.Expr:
-    """A residual at concrete steps rewritten at the latest step ``t`` (``eps[2] -> eps[t]``)."""
-    expr = sp.sympify(expr)
-    indices = [a.indices[0] for a in expr.atoms(sp.Indexed) if a.indices[0].is_Integer]
-    if not indices:
-        return expr
-    top = max(indices)
-    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.indices[0].is_Integer,
-                        lambda e: e.base[t + e.indices[0] - top])
-
-
 def condition_of(residual: Residual) -> Prose:
-    """The condition under which the residual vanishes, as a template in ``t``: ``expr = 0`` at every step."""
-    expr = sp.factor(template(residual.residual))
-    if expr.could_extract_minus_sign():  # "= 0" has no sign: read it without the leading minus
-        expr = sp.factor(-expr)
-    return Prose(sp.Eq(expr, 0, evaluate=False), " at every step")
+    """The residual's structured condition (:attr:`Residual.conditions`), at every step, said as necessary
+    and sufficient or only necessary (with the alternative that satisfies it and still fails)."""
+    relations = residual.conditions or (sp.Eq(sp.factor(template(residual.residual)), 0, evaluate=False),)
+    parts: list = []
+    for n, relation in enumerate(relations):
+        parts += ([" and "] if n else []) + [relation]
+    parts.append(" at every step")
+    if residual.sufficient:
+        return Prose(*parts, " (necessary and sufficient)")
+    failing = [relation for relation, ok in residual.alternatives if ok is False]
+    if failing:
+        shown = [item for n, relation in enumerate(failing) for item in ([", "] if n else []) + [relation]]
+        return Prose(*parts, " (necessary, not sufficient: ", *shown, " satisfies it and still leaves a residual)")
+    return Prose(*parts, " (necessary; not shown sufficient)")
 
 
 # The solver's condition labels (derive.equivalence), each as the equation it names.
