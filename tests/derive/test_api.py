@@ -126,3 +126,16 @@ def test_trajectory_refuses_bad_requests_with_one_sentence():
         trajectory("plain_gd", {"lrr": 1}, 2)
     with pytest.raises(DeriveError, match="lr has 1 values but step 2"):
         trajectory("plain_gd", {"lr": [1]}, 2)
+
+
+def test_the_readme_python_api_example_runs_and_prints_what_it_says(capsys):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Python API"):readme.index("## Verification and tolerance model")]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    exec(compile(code, "README.md (Python API)", "exec"), {"__name__": "readme_example"})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "(Eq(beta*nu*(beta - 1), 0),) False" and printed[1] == "1 2/3"
+    assert "qhm_readme" not in derive.CATALOGUE
