@@ -145,7 +145,8 @@ def covers(alternatives) -> bool:
 
 
 # -- imposing a condition on a formulation ------------------------------------------------------
-def _impose(expr, substitution):
+def impose(expr, substitution):
+    """*expr* with the ``(symbol or base, value)`` pairs imposed (a schedule's value a template in ``t``)."""
     expr = sp.sympify(expr)
     for key, value in substitution:
         if isinstance(key, sp.IndexedBase):
@@ -161,11 +162,11 @@ def substitute(f: Formulation, substitution) -> Formulation:
     substitution = tuple(substitution.items()) if isinstance(substitution, dict) else tuple(substitution)
     if not substitution:
         return f
-    update = tuple(Assign(a.target, _impose(a.value, substitution),
-                          None if a.first is None else _impose(a.first, substitution)) for a in f.update)
-    return replace(f, update=update, grad_at=_impose(f.grad_at, substitution),
-                   init={s: _impose(v, substitution) for s, v in f.init.items()},
-                   hyper={role: _impose(v, substitution) for role, v in f.hyper.items()})
+    update = tuple(Assign(a.target, impose(a.value, substitution),
+                          None if a.first is None else impose(a.first, substitution)) for a in f.update)
+    return replace(f, update=update, grad_at=impose(f.grad_at, substitution),
+                   init={s: impose(v, substitution) for s, v in f.init.items()},
+                   hyper={role: impose(v, substitution) for role, v in f.hyper.items()})
 
 
 def role_substitution(f: Formulation, under: dict) -> tuple:

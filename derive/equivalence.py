@@ -32,7 +32,7 @@ from functools import lru_cache
 import sympy as sp
 
 from derive import arguments
-from derive.conditions import condition, covers, role_substitution, substitute
+from derive.conditions import condition, covers, impose, role_substitution, substitute
 from derive.formulation import Formulation
 from derive.system import linear_system
 from derive.symbols import constant_of, g, t
@@ -108,7 +108,10 @@ class Residual:
         if not substitution or self.problem is None:
             return None
         F, G, options = self.problem
-        return bool(equivalence(substitute(F, substitution), substitute(G, substitution), **dict(options)))
+        options = dict(options)
+        if options.get("substitution") is not None:  # a claimed S_t reads the same hyperparameters
+            options["substitution"] = options["substitution"].applyfunc(lambda e: impose(e, substitution))
+        return bool(equivalence(substitute(F, substitution), substitute(G, substitution), **options))
 
     def necessity(self) -> str:
         """``"necessary and sufficient"`` or ``"necessary, not sufficient: ..."`` in words."""

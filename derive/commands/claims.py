@@ -38,7 +38,7 @@ def run(args) -> int:
         print(json.dumps([{
             "id": c.id, "source": c.source, "statement": c.statement, "reading": c.reading,
             "assumptions": c.assumptions, "verdict": v.verdict, "expected": c.expected,
-            "condition": v.condition, "evidence": v.evidence, "witness": v.witness.as_dict() if v.witness else None,
+            "condition": v.condition, "evidence": v.evidence, "witness": v.witness.as_dict() if hasattr(v.witness, "as_dict") else v.witness,
             "torch_version": v.torch_version,
         } for c, v in judged], indent=2, ensure_ascii=False))
     else:

@@ -92,7 +92,10 @@ def row_blocks(rows) -> list:
 
 def witness_blocks(witness) -> list:
     """A witness (:class:`~derive.witness.Witness`): where it ran, then a table of both runs at the first
-    differing step.  Every value is the exact object the runs computed; nothing is parsed back from text."""
+    differing step.  Every value is the exact object the runs computed; nothing is parsed back from text.
+    Another record (a torch run's first mismatch, a dict) is a table of its quantities."""
+    if isinstance(witness, dict):
+        return _record_blocks(witness)
     theta = sp.Symbol("theta")
     objective = sp.Eq(sp.Function("f")(theta), witness.objective.xreplace(
         {s: theta for s in witness.objective.free_symbols if s.name == "theta"}), evaluate=False)
@@ -109,3 +112,24 @@ def witness_blocks(witness) -> list:
                     (math(witness.difference),)),),
                   widths=(0.12, 0.34, 0.3, 0.24))
     return [Paragraph(tuple(intro)), table]
+
+
+def _number(text: str):
+    try:
+        return sp.Rational(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _record_blocks(record: dict) -> list:
+    rows = []
+    for key, value in record.items():
+        number = _number(value) if isinstance(value, str) else None
+        if number is not None:
+            cell = (math(number),)
+        elif isinstance(value, (int, sp.Basic)) and not isinstance(value, bool):
+            cell = (math(sp.sympify(value)),)
+        else:
+            cell = parts(str(value))
+        rows.append(((str(key),), cell))
+    return [Paragraph(("Witness:",)), Table(("quantity", "value"), tuple(rows), widths=(0.3, 0.66))]

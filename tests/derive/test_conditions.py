@@ -82,3 +82,10 @@ def test_the_claims_condition_is_read_from_the_relations_and_says_its_standing()
     assert sp.Eq(tau, 1) in prose.parts and "necessary, not sufficient" in str(prose)
     prose = condition_of(equivalence(get("sutskever_momentum"), get("pytorch_momentum_documented")))
     assert sp.Eq(eps[t], eps[t - 1]) in prose.parts and "(necessary and sufficient)" in str(prose)
+
+
+def test_the_claims_conditions_carry_their_standing():
+    from derive.claims import judge
+
+    assert str(judge("B7").condition).endswith("at every step (necessary and sufficient)")  # through a claimed S_t
+    assert "tau = 1 satisfies it and still leaves a residual" in str(judge("B9").condition)
