@@ -37,6 +37,7 @@ b = sp.IndexedBase("b", real=True)  # unscaled buffer (PyTorch placement)
 ghat = sp.IndexedBase("ghat", real=True)  # preprocessed gradient
 d = sp.IndexedBase("d", real=True)  # search direction
 theta_wd = sp.IndexedBase("thetatilde", real=True)  # after decoupled weight decay
+Phi = sp.IndexedBase("Phi", real=True)  # the transition kernel Phi(T, k) = A_T ... A_{k+1}, entries named
 
 
 

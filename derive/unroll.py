@@ -33,10 +33,9 @@ from derive import arguments
 from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.numeric import step_factors
-from derive.symbols import g, t
+from derive.symbols import Phi, g, t
 from derive.system import LinearSystem, linear_system
 
-Phi = sp.IndexedBase("Phi", real=True)
 h = sp.Symbol("h", real=True)
 q = sp.Symbol("q", real=True)
 
