@@ -151,6 +151,44 @@ def _unknowns(n: int, steps: int) -> list[sp.Matrix]:
     return [sp.Matrix(n, n, lambda r, c: sp.Symbol(f"s{k}_{r}{c}")) for k in range(steps + 1)]
 
 
+# Each condition of a change of variables: its plain name and its TeX, at step k (p = k - 1).
+RELATIONS = {
+    "initial": ("x'_0 = S_0 x_0", r"x'_{{0}} = S_{{0}} x_{{0}}"),
+    "point": ("C'_{k} S_{p} = C_{k}", r"C'_{{{k}}} S_{{{p}}} = C_{{{k}}}"),
+    "input": ("S_{k} B_{k} = B'_{k}", r"S_{{{k}}} B_{{{k}}} = B'_{{{k}}}"),
+    "transition": ("A'_{k} S_{p} = S_{k} A_{k}", r"A'_{{{k}}} S_{{{p}}} = S_{{{k}}} A_{{{k}}}"),
+    "params": ("c' S_{k} = c", r"c' S_{{{k}}} = c"),
+}
+
+
+class Location(str):
+    """A condition's label (``step 2: A'_2 S_1 = S_2 A_2 [0,1]``) that also keeps what it names:
+    ``relation`` (a key of :data:`RELATIONS`), ``step``, ``entry`` ``(row, column)`` and ``base_case``."""
+
+    relation: str
+    step: int
+    entry: tuple[int, int]
+    base_case: bool
+
+    @classmethod
+    def of(cls, relation: str, step: int, entry: tuple[int, int], base_case: bool = False) -> "Location":
+        name = RELATIONS[relation][0].format(k=step, p=step - 1)
+        text = f"{'base case, ' if base_case else ''}step {step}: {name} [{entry[0]},{entry[1]}]"
+        obj = super().__new__(cls, text)
+        obj.relation, obj.step, obj.entry, obj.base_case = relation, step, entry, base_case
+        return obj
+
+    def tex(self) -> str:
+        """The condition as LaTeX, at its step."""
+        return RELATIONS[self.relation][1].format(k=self.step, p=self.step - 1)
+
+    def in_base_case(self) -> "Location":
+        return Location.of(self.relation, self.step, self.entry, base_case=True)
+
+    def __reduce__(self):
+        return (Location.of, (self.relation, self.step, self.entry, self.base_case))
+
+
 def conditions(F: Formulation, G: Formulation, steps: int, S: list[sp.Matrix], *,
                same_params: bool = False) -> list[tuple[str, sp.Expr]]:
     """Every condition for ``x'_k = S_k x_k``, k = 0..steps, as (label, expression = 0)."""
@@ -159,21 +197,21 @@ def conditions(F: Formulation, G: Formulation, steps: int, S: list[sp.Matrix], *
     MF = reachable(F, steps, p0)
     eqs = []
 
-    def add(label, M, step=0):
+    def add(relation, M, step=0):
         for r in range(M.rows):
             for c in range(M.cols):
-                eqs.append((f"step {step}: {label} [{r},{c}]", M[r, c]))
+                eqs.append((Location.of(relation, step, (r, c)), M[r, c]))
 
-    add("x'_0 = S_0 x_0", S[0] * _initial(F, p0) - _initial(G, p0))
+    add("initial", S[0] * _initial(F, p0) - _initial(G, p0))
     for k in range(1, steps + 1):
         AF, BF, CF = sF.at(k)
         AG, BG, CG = sG.at(k)
         M = MF[k - 1]
-        add(f"C'_{k} S_{k-1} = C_{k}", (CG * S[k - 1] - CF) * M, k)
-        add(f"S_{k} B_{k} = B'_{k}", S[k] * BF - BG, k)
-        add(f"A'_{k} S_{k-1} = S_{k} A_{k}", (AG * S[k - 1] - S[k] * AF) * M, k)
+        add("point", (CG * S[k - 1] - CF) * M, k)
+        add("input", S[k] * BF - BG, k)
+        add("transition", (AG * S[k - 1] - S[k] * AF) * M, k)
         if same_params:
-            add(f"c' S_{k} = c", (sG.c * S[k] - sF.c) * MF[k], k)
+            add("params", (sG.c * S[k] - sF.c) * MF[k], k)
     return eqs
 
 
@@ -300,7 +338,7 @@ def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: 
         template = substitution if substitution is not None else S[2].applyfunc(lambda e: shift(e, 0, 2))
         failed = template_conditions(F, G, template, same_params=same_params)
         # base case: the template's S_1 (with the solved S_0) satisfies steps 0 and 1
-        base = [(f"base case, {label}", sp.factor(sp.cancel(e)))
+        base = [(label.in_base_case(), sp.factor(sp.cancel(e)))
                 for label, e in conditions(F, G, 1, [S[0], template.subs(t, 1)], same_params=same_params)]
         failed = ([b for b in base if b[1] != 0] + failed[0], failed[1])
         rows += failed[1] + [("base case t = 1: conditions - 0", sp.Matrix([e for _, e in base]))]
