@@ -66,7 +66,17 @@ REGISTRY: dict[str, Claim] = {}
 
 def claim(id: str, *, source: str, statement: str, reading: str, assumptions: str = "",
           expected: str, condition: str | None = None, torch: bool = False):
-    """Register the decorated procedure as claim *id*."""
+    """Register the decorated procedure as claim *id* (a decorator).
+
+    Args:
+        id: the claim's identifier (unique); source, statement, reading, assumptions: what the source
+            says and the precise reading judged.
+        expected: the recorded verdict (one of :data:`VERDICTS`); a different verdict is a regression.
+        condition: the condition, in words, for ``"holds under a condition"``; torch: the claim runs torch.
+
+    Returns:
+        A decorator that registers a procedure returning :func:`finding`'s :class:`Verdict`.
+    """
     if expected not in VERDICTS:
         raise ValueError(f"claim {id}: expected verdict must be one of {VERDICTS}, got {expected!r}")
 
@@ -98,7 +108,14 @@ def torch_module():
 
 
 def judge(claim_or_id) -> Verdict:
-    """Run one claim's procedure; a missing torch yields a ``skipped`` verdict with its reason."""
+    """Run one claim's procedure; a missing torch yields a ``skipped`` verdict with its reason.
+
+    Args:
+        claim_or_id: a registered claim's id or a :class:`Claim`.
+
+    Returns:
+        The :class:`Verdict` (verdict, condition, evidence, rows, witness, and the seconds it took).
+    """
     c = claims([claim_or_id])[0] if isinstance(claim_or_id, str) else claim_or_id
     if not isinstance(c, Claim):
         raise arguments.InvalidArgument(f"judge: claim_or_id must be a claim id or a Claim, got {c!r}")
