@@ -69,6 +69,17 @@ def test_a_formulation_registers_itself_and_duplicates_are_refused(registered):
         register(get("plain_gd"))
 
 
+def test_the_appendix_renders_a_registered_entry(registered):
+    from derive.render import files
+    from derive.render.appendix import Options
+
+    register(qhm(name="qhm_appendix"))
+    registered.append("qhm_appendix")
+    out = files.render(Options(only=("qhm_appendix",), sections=("formulations",), horizon=2), pdf=False)
+    markdown = out["appendix.md"].decode()
+    assert "### Quasi-hyperbolic momentum" in markdown and "Ma and Yarats" in markdown
+
+
 def test_a_factory_whose_formulation_has_another_name_is_refused():
     with pytest.raises(DeriveError, match="named 'qhm' but would be registered as 'other'"):
         register(qhm, name="other")
