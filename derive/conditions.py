@@ -41,7 +41,7 @@ _ROLE_OF_NAME = {str(getattr(r.symbol, "label", r.symbol)): r for r in ROLES.val
 
 @dataclass(frozen=True)
 class Alternative:
-    """One solved factor of a condition: the relation, the substitution that imposes it, and its verdict."""
+    """One solved factor of a condition: the relation and the substitution that imposes it on a formulation."""
 
     relation: sp.Basic  # a SymPy relation, e.g. Eq(tau, 1)
     substitution: tuple  # ((symbol or IndexedBase, value or template in t), ...); () when it cannot be imposed
@@ -100,9 +100,9 @@ def solve_factor(factor: sp.Expr) -> Alternative:
     if isinstance(factor, sp.Indexed):  # a schedule that vanishes
         return Alternative(sp.Eq(factor, 0), ((factor.base, sp.S.Zero),))
     expanded = sp.expand(factor)
-    now = sp.Add(*[term for term in sp.Add.make_args(expanded) if _latest(term)])
-    if now != 0 and sp.expand(expanded - (now - now.subs(t, t - 1))) == 0 or \
-            now != 0 and sp.expand(expanded + (now - now.subs(t, t - 1))) == 0:
+    now = sp.Add(*[term for term in sp.Add.make_args(expanded) if _latest(term)])  # the terms at step t
+    change = sp.expand(now - now.subs(t, t - 1))
+    if now != 0 and sp.expand(expanded - change) * sp.expand(expanded + change) == 0:  # factor = ±(X_t - X_{t-1})
         now = _positive_lead(now)
         relation = sp.Eq(now, now.subs(t, t - 1))  # "now" is the same at every step: a constant
         atoms = _latest(now)
