@@ -6,9 +6,24 @@ forms, proofs, renderings) is derived from that declaration.
 
 This package imports SymPy (and NumPy at most), never torch.
 
-The public functions below are what the notebooks (and users) call; all but
-the first few are loaded on first use, so ``import derive`` stays light.
+The public API (documented in the README's "Python API" section):
+
+* declare and register: :class:`Formulation`, :class:`Assign`, :func:`register`, :func:`get`;
+* closed forms: :func:`closed_form` (concrete horizon), :func:`symbolic_closed_form` (any ``T``, by induction);
+* equivalence: ``derive.equivalence(a, b, steps=..., same_params=..., under=...)`` returns a
+  :class:`Proof` or a :class:`Residual` (its ``conditions`` as SymPy relations, ``sufficient``,
+  and a :class:`Witness`).  ``derive.equivalence`` is the function, as ``verify.identify`` is,
+  though a submodule of that name exists: ``from derive.equivalence import ...`` still imports
+  the module's names;
+* claims: :func:`claim` (a decorator registering a procedure), :func:`judge`;
+* numbers: :func:`trajectory` (given gradients or an objective per coordinate, float or exact);
+* the role table :data:`ROLES`; pytest helpers in :mod:`derive.testing`.
+
+All but the first few names are loaded on first use, so ``import derive`` stays light.
 """
+
+import sys
+import types
 
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -29,9 +44,22 @@ _LAZY = {
     "Formulation": ("derive.formulation", "Formulation"),
     "CATALOGUE": ("derive.catalogue", "CATALOGUE"),
     "get": ("derive.catalogue", "get"),
+    "register": ("derive.registry", "register"),
+    "unregister": ("derive.registry", "unregister"),
     "closed_form": ("derive.unroll", "closed_form"),
+    "symbolic_closed_form": ("derive.induction", "symbolic_closed_form"),
     "Quadratic": ("derive.unroll", "Quadratic"),
-    "change_of_variables": ("derive.equivalence", "equivalence"),  # not "equivalence": that is the module
+    "Proof": ("derive.equivalence", "Proof"),
+    "Residual": ("derive.equivalence", "Residual"),
+    "Witness": ("derive.witness", "Witness"),
+    "ROLES": ("derive.symbols", "ROLES"),
+    "Role": ("derive.symbols", "Role"),
+    "claim": ("derive.claims", "claim"),
+    "judge": ("derive.claims", "judge"),
+    "Verdict": ("derive.claims", "Verdict"),
+    "trajectory": ("derive.runs", "trajectory"),
+    "DeriveError": ("derive.errors", "DeriveError"),
+    "change_of_variables": ("derive.equivalence", "equivalence"),  # the older name of derive.equivalence
     "template_conditions": ("derive.equivalence", "template_conditions"),
     "in_convention": ("derive.convention", "in_convention"),
     "latex": ("derive.render.printer", "house_latex"),
@@ -40,12 +68,11 @@ _LAZY = {
     "expression_rows": ("derive.render.derivation", "expression_rows"),
     "convention_rows": ("derive.render.convention", "convert"),
     "display_rows": ("derive.render.experiments", "display_rows"),
-    "trajectory": ("derive.render.experiments", "trajectory"),
     "at_steps": ("derive.render.experiments", "at_steps"),
     "effective_momentum": ("derive.render.experiments", "effective_momentum"),
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", "equivalence", *_LAZY]
 
 
 def __getattr__(name: str):
@@ -57,3 +84,20 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'derive' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """``derive.equivalence`` is the function, though a submodule of the same name exists."""
+
+    @property
+    def equivalence(self):
+        from derive.equivalence import equivalence
+
+        return equivalence
+
+    @equivalence.setter
+    def equivalence(self, value):
+        pass  # the import system binds the submodule here on first import; the function stays the API
+
+
+sys.modules[__name__].__class__ = _Package

@@ -22,10 +22,9 @@ import sympy as sp
 from derive.equivalence import Proof, equivalence
 from derive.errors import DeriveError
 from derive.formulation import Assign, Formulation
-from derive.symbols import b, t, v
+from derive.symbols import SCHEDULE_NAMES as SCHEDULES, b, t, v
 
 CONVENTIONS = ("paper", "pytorch")
-SCHEDULES = ("epsilon", "mu")
 vbar = sp.IndexedBase("vbar", real=True)  # the paper velocity, when the buffer is already called v
 
 

@@ -26,54 +26,18 @@ in :math:`t` and the conditions are re-proved at :math:`t` and :math:`t-1`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from derive import arguments
+from derive.conditions import condition, role_substitution, substitute
+from derive.results import Location, Proof, Residual  # noqa: F401  (the solver's records, imported from here too)
 from derive.formulation import Formulation
 from derive.system import linear_system
-from derive.symbols import g, t
+from derive.symbols import constant_of, g, t
 from derive.witness import TARGET, witness
-
-@dataclass(frozen=True)
-class Proof:
-    """A change of variables ``S`` (per step, and as a template in ``t`` when proved for all t)."""
-
-    source: str
-    target: str
-    S: dict  # step (int) -> Matrix; key ``t`` holds the template
-    rows: tuple[tuple[str, sp.Basic], ...]
-    hyper: dict = field(default_factory=dict)  # solved hyperparameters (translation)
-
-    holds = True
-
-    def __bool__(self) -> bool:
-        return True
-
-    def params_map(self, step=t) -> sp.Expr:
-        """The target's parameters as a function of the source's state at *step*."""
-        S = self.S.get(step, self.S.get(t))
-        return S.row(0) if S is not None else None
-
-
-@dataclass(frozen=True)
-class Residual:
-    """Why no change of variables exists: the first non-vanishing condition, and a witness."""
-
-    source: str
-    target: str
-    label: str
-    residual: sp.Expr
-    rows: tuple[tuple[str, sp.Basic], ...]
-    witness: dict | None
-
-    holds = False
-
-    def __bool__(self) -> bool:
-        return False
-
 
 def _initial(f: Formulation, params0: sp.Expr) -> sp.Matrix:
     x0 = f.initial_state()
@@ -110,21 +74,21 @@ def conditions(F: Formulation, G: Formulation, steps: int, S: list[sp.Matrix], *
     MF = reachable(F, steps, p0)
     eqs = []
 
-    def add(label, M, step=0):
+    def add(relation, M, step=0):
         for r in range(M.rows):
             for c in range(M.cols):
-                eqs.append((f"step {step}: {label} [{r},{c}]", M[r, c]))
+                eqs.append((Location.of(relation, step, (r, c)), M[r, c]))
 
-    add("x'_0 = S_0 x_0", S[0] * _initial(F, p0) - _initial(G, p0))
+    add("initial", S[0] * _initial(F, p0) - _initial(G, p0))
     for k in range(1, steps + 1):
         AF, BF, CF = sF.at(k)
         AG, BG, CG = sG.at(k)
         M = MF[k - 1]
-        add(f"C'_{k} S_{k-1} = C_{k}", (CG * S[k - 1] - CF) * M, k)
-        add(f"S_{k} B_{k} = B'_{k}", S[k] * BF - BG, k)
-        add(f"A'_{k} S_{k-1} = S_{k} A_{k}", (AG * S[k - 1] - S[k] * AF) * M, k)
+        add("point", (CG * S[k - 1] - CF) * M, k)
+        add("input", S[k] * BF - BG, k)
+        add("transition", (AG * S[k - 1] - S[k] * AF) * M, k)
         if same_params:
-            add(f"c' S_{k} = c", (sG.c * S[k] - sF.c) * MF[k], k)
+            add("params", (sG.c * S[k] - sF.c) * MF[k], k)
     return eqs
 
 
@@ -196,17 +160,38 @@ def shift(expr, offset: int, base_step: int):
 
 
 def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: bool = False,
-                substitution: sp.Matrix | None = None, symbolic: bool = True,
-                relation: sp.Expr | None = None, values: dict | None = None):
-    """Decide whether ``x'_t = S_t x_t`` maps F's trajectory onto G's for every objective.
+                under: dict | None = None, substitution: sp.Matrix | None = None, symbolic: bool = True,
+                relation: sp.Expr | None = None, values: dict | None = None) -> Proof | Residual:
+    r"""Decide whether ``x'_t = S_t x_t`` maps F's trajectory onto G's for every objective.
 
-    *substitution*: a template ``S_t`` (in ``t``) to check instead of solving.
-    *same_params*: require ``theta'_t = theta_t``.  *relation*: the expression
-    (in ``F``'s state at ``t`` and ``TARGET[t]``, G's parameters) a witness
-    evaluates; by default ``TARGET[t] - F.params[t]`` or the claimed map.
+    Args:
+        F, G: the two formulations (:func:`derive.get` builds catalogue entries).
+        steps: the concrete horizon solved step by step; from 3 on, the solution is
+            lifted to a template in ``t`` and proved for every step by induction.
+        same_params: require ``theta'_t = theta_t`` (the parameters themselves agree).
+        under: assumptions imposed on both before solving, by role name, symbol or
+            schedule base: ``{"lr": epsilon}`` (a constant rate), ``{"dampening": 0}``.
+        substitution: a template ``S_t`` (in ``t``) to check instead of solving.
+        symbolic: prove the template for every ``t`` (else the concrete steps only).
+        relation: the expression (in F's state at ``t`` and ``TARGET[t]``, G's
+            parameters) a witness evaluates; by default ``TARGET[t] - F.params[t]``
+            or the claimed map.
+        values: witness values by role or symbol (the rest from the role table).
+
+    Returns:
+        A :class:`Proof` (truthy: ``S`` per step and as a template) or a
+        :class:`Residual` (falsy: the residual, its ``conditions`` as SymPy
+        relations, ``sufficient``, and a :class:`~derive.witness.Witness`).
     """
     F, G = arguments.formulation(F, "F", "equivalence"), arguments.formulation(G, "G", "equivalence")
     steps = arguments.integer(steps, "steps", "equivalence", minimum=1)
+    if under:
+        if not isinstance(under, dict):
+            raise arguments.InvalidArgument(f"equivalence: under must be a dict of role or symbol -> value, "
+                                            f"got {type(under).__name__} {under!r}")
+        F, G = substitute(F, role_substitution(F, under)), substitute(G, role_substitution(G, under))
+    problem = (F, G, (("steps", steps), ("same_params", same_params), ("symbolic", symbolic),
+                      ("substitution", substitution)))
     n, m = len(F.state), len(G.state)
     if substitution is not None:
         S = [substitution.subs(t, k) for k in range(steps + 1)]
@@ -222,7 +207,7 @@ def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: 
         label, res = min(residuals, key=lambda lr: (sp.count_ops(lr[1]), lr[0]))
         rows = tuple((lab, r) for lab, r in residuals[:6])
         return Residual(F.name, G.name, label, res, rows,
-                        witness(F, G, relation, steps=steps + 2, values=values))
+                        witness(F, G, relation, steps=steps + 2, values=values), condition(res)[0], problem)
     S = _fill(S, sol)
     rows = [(f"S_{k}", M) for k, M in enumerate(S)]
     proof_S = {k: M for k, M in enumerate(S)}
@@ -230,14 +215,14 @@ def equivalence(F: Formulation, G: Formulation, *, steps: int = 4, same_params: 
         template = substitution if substitution is not None else S[2].applyfunc(lambda e: shift(e, 0, 2))
         failed = template_conditions(F, G, template, same_params=same_params)
         # base case: the template's S_1 (with the solved S_0) satisfies steps 0 and 1
-        base = [(f"base case, {label}", sp.factor(sp.cancel(e)))
+        base = [(label.in_base_case(), sp.factor(sp.cancel(e)))
                 for label, e in conditions(F, G, 1, [S[0], template.subs(t, 1)], same_params=same_params)]
         failed = ([b for b in base if b[1] != 0] + failed[0], failed[1])
         rows += failed[1] + [("base case t = 1: conditions - 0", sp.Matrix([e for _, e in base]))]
         if failed[0]:
             label, res = failed[0][0]
             return Residual(F.name, G.name, label, res, tuple(rows),
-                            witness(F, G, relation, steps=steps + 2, values=values))
+                            witness(F, G, relation, steps=steps + 2, values=values), condition(res)[0], problem)
         proof_S[t] = template
     return Proof(F.name, G.name, proof_S, tuple(rows))
 
@@ -310,7 +295,7 @@ def translation(F: Formulation, target: str, *, role: str = "momentum", steps: i
     rows = tuple((f"{role}'_{k}", sol.get(NU[k], NU[k])) for k in range(1, steps + 1))
     if residuals:
         label, res = residuals[0]
-        result = Residual(F.name, G.name, label, res, tuple(residuals[:6]), None)
+        result = Residual(F.name, G.name, label, res, tuple(residuals[:6]), None, condition(res)[0])
         return Translation(F.name, G.name, role, None, None, result, rows)
     middle = min(3, steps - 1)
     schedule = shift(sol[NU[middle]], 0, middle)
@@ -344,7 +329,7 @@ def recovery(*, constant: bool, steps: int = 4):
     """
     from derive.catalogue import get
 
-    options = {"lr": sp.Symbol("epsilon", positive=True), "momentum": sp.Symbol("mu", positive=True)} if constant else {}
+    options = {"lr": constant_of("lr"), "momentum": constant_of("momentum")} if constant else {}
     F, G = get("pytorch_nesterov_documented", **options), get("pytorch_nesterov_implemented", **options)
     return equivalence(F, G, steps=steps)
 

@@ -375,6 +375,15 @@ def check_against_concrete(scf: SymbolicClosedForm, up_to: int = 8, *, expanded_
 def symbolic_closed_form(f: Formulation, *, symbolic_init: bool = False, check_up_to: int = 8) -> SymbolicClosedForm:
     """The closed form of *f* for a symbolic horizon, proven and checked (cached per formulation).
 
+    Args:
+        f: the formulation.
+        symbolic_init: keep every initial value a symbol (``v[0]`` too).
+        check_up_to: compare with the concrete unroll for ``T = 1..check_up_to`` (0: the proof only).
+
+    Returns:
+        A :class:`SymbolicClosedForm`: nested ``Sum``/``Product`` over the schedules, with the
+        induction's rows (``proof``) and the horizon it was checked to (``verified_up_to``).
+
     Raises :class:`~derive.errors.DeriveError` if the proof or the check fails
     (a bug in derive, never an expected outcome).
     """

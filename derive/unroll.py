@@ -33,10 +33,9 @@ from derive import arguments
 from derive.errors import DeriveError
 from derive.formulation import Formulation
 from derive.numeric import step_factors
-from derive.symbols import g, t
+from derive.symbols import Phi, g, t
 from derive.system import LinearSystem, linear_system
 
-Phi = sp.IndexedBase("Phi", real=True)
 h = sp.Symbol("h", real=True)
 q = sp.Symbol("q", real=True)
 
@@ -162,6 +161,15 @@ def closed_form(f: Formulation, steps: int, *, objective: Quadratic | None = Non
     at each step's gradient point, which gives a fully explicit trajectory.
     ``symbolic_init=True`` keeps every initial value a symbol (``v[0]`` too).
     *progress*, if given, is called with ``1`` after each step (a progress bar's ``update``).
+
+    Args:
+        f: the formulation; steps: the horizon ``T`` (a positive integer).
+        objective: a :class:`Quadratic` whose gradient replaces ``g_k`` (None: the ``g_k`` stay symbols).
+        symbolic_init: keep every initial value a symbol; progress: called with 1 after each step.
+
+    Returns:
+        A :class:`ClosedForm`: ``coefficients[state base][input]``, reading the shared ``Phi`` entries
+        in ``definitions`` (``expression(base)`` inlines them).
     """
     T = check_steps(steps)
     system = linear_system(arguments.formulation(f, "f", "closed_form"))

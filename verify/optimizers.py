@@ -95,7 +95,9 @@ def _recovery():
     from derive.catalogue import get
     from derive.equivalence import inverse_params_map, recovery
 
-    eps, mu = sp.Symbol("epsilon", positive=True), sp.Symbol("mu", positive=True)
+    from derive.symbols import constant_of
+
+    eps, mu = constant_of("lr"), constant_of("momentum")
     documented = get("pytorch_nesterov_documented", lr=eps, momentum=mu)
     implemented = get("pytorch_nesterov_implemented", lr=eps, momentum=mu)
     proof = recovery(constant=True)

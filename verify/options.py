@@ -14,9 +14,9 @@ import math
 import numbers
 from collections.abc import Mapping
 
+from derive.symbols import HYPERPARAMETER_ROLES as ROLE_OPTIONS  # derive's role table
 from verify.errors import VerifyError
 
-ROLE_OPTIONS = ("lr", "momentum", "dampening", "weight_decay")
 FLAG_OPTIONS = ("nesterov", "maximize", "foreach", "fused", "differentiable", "capturable")
 
 

@@ -38,7 +38,7 @@ FLAG_VALUES = {
     "maximize": (False, True),
 }
 SWEEP_SCHEDULES = ("constant", "explicit", "onecycle")
-ROLES = ("lr", "momentum", "dampening", "weight_decay")
+from derive.symbols import HYPERPARAMETER_ROLES as ROLES  # noqa: E402  (derive's role table)
 
 
 def flag_combinations() -> list[dict]:

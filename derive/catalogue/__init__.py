@@ -73,6 +73,14 @@ def get(name: str, **options) -> Formulation:
 
     Unknown options name the accepted ones; flags must be ``bool``
     (:func:`derive.hyperparameters.flag`).
+
+    Args:
+        name: a catalogue name (``derive list``; :func:`derive.register` adds one).
+        **options: the entry's keyword options: a hyperparameter ``None`` (symbolic), a number
+            (exact: ``0.9 -> 9/10``) or a SymPy expression; flags ``True``/``False``.
+
+    Returns:
+        The :class:`~derive.formulation.Formulation`.
     """
     build = factory(name)
     accepted = options_of(name)

@@ -9,18 +9,18 @@ conditions such as :math:`A'_t S_{t-1} = S_t A_t`, which are not expressions).
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 import sympy as sp
 
 from derive.claims import finding as _finding
-from derive.equivalence import Proof, Residual
-from derive.symbols import t
+from derive.conditions import template
+from derive.equivalence import Location, Proof, Residual
+from derive.symbols import constant_of, t
 
 # Constant hyperparameters (a schedule made constant): positive, so 1/epsilon is defined.
-EPS = sp.Symbol("epsilon", positive=True)
-MU = sp.Symbol("mu", positive=True)
+EPS = constant_of("lr")
+MU = constant_of("momentum")
 CONSTANT = {"lr": EPS, "momentum": MU}
 
 # The label every proved obligation row carries (its value is the obligation, as an equation).
@@ -75,49 +75,30 @@ def finding(verdict: str, evidence, **options):
     return replace(v, evidence=evidence) if isinstance(evidence, Prose) else v
 
 
-def template(expr: sp.Expr) -> sp.Expr:
-    """A residual at concrete steps rewritten at the latest step ``t`` (``eps[2] -> eps[t]``)."""
-    expr = sp.sympify(expr)
-    indices = [a.indices[0] for a in expr.atoms(sp.Indexed) if a.indices[0].is_Integer]
-    if not indices:
-        return expr
-    top = max(indices)
-    return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.indices[0].is_Integer,
-                        lambda e: e.base[t + e.indices[0] - top])
-
-
 def condition_of(residual: Residual) -> Prose:
-    """The condition under which the residual vanishes, as a template in ``t``: ``expr = 0`` at every step."""
-    expr = sp.factor(template(residual.residual))
-    if expr.could_extract_minus_sign():  # "= 0" has no sign: read it without the leading minus
-        expr = sp.factor(-expr)
-    return Prose(sp.Eq(expr, 0, evaluate=False), " at every step")
-
-
-# The solver's condition labels (derive.equivalence), each as the equation it names.
-_CONDITIONS = {
-    "x'_0 = S_0 x_0": r"x'_{0} = S_{0} x_{0}",
-    "C'_{k} S_{km} = C_{k}": r"C'_{k} S_{km} = C_{k}",
-    "S_{k} B_{k} = B'_{k}": r"S_{k} B_{k} = B'_{k}",
-    "A'_{k} S_{km} = S_{k} A_{k}": r"A'_{k} S_{km} = S_{k} A_{k}",
-    "c' S_{k} = c": r"c' S_{k} = c",
-}
-_STEP_LABEL = re.compile(r"^(?:base case, )?step (\d+): (.+) \[(\d+),(\d+)\]$")
+    """The residual's structured condition (:attr:`Residual.conditions`), at every step, said as necessary
+    and sufficient or only necessary (with the alternative that satisfies it and still fails)."""
+    relations = residual.conditions or (sp.Eq(sp.factor(template(residual.residual)), 0, evaluate=False),)
+    parts: list = []
+    for n, relation in enumerate(relations):
+        parts += ([" and "] if n else []) + [relation]
+    parts.append(" at every step")
+    if residual.sufficient:
+        return Prose(*parts, " (necessary and sufficient)")
+    failing = [relation for relation, ok in residual.alternatives if ok is False]
+    if failing:
+        shown = [item for n, relation in enumerate(failing) for item in ([", "] if n else []) + [relation]]
+        return Prose(*parts, " (necessary, not sufficient: ", *shown, " satisfies it and still leaves a residual)")
+    return Prose(*parts, " (necessary; not shown sufficient)")
 
 
 def where(label: str) -> Prose:
-    """A solver label ``step 2: A'_2 S_1 = S_2 A_2 [0,1]`` as words and the condition typeset."""
-    match = _STEP_LABEL.match(label)
-    if not match:
+    """A solver label (:class:`derive.equivalence.Location`) as words and the condition typeset, read from
+    what the label names; any other label as it is."""
+    if not isinstance(label, Location):
         return Prose(label)
-    k, condition, r, c = match.groups()
-    for pattern, tex in _CONDITIONS.items():
-        k_ = int(k)
-        named = pattern.replace("{km}", f"{{{k_ - 1}}}").replace("{k}", f"{{{k_}}}").replace("_{", "_").replace("}", "")
-        if named == condition.replace("_{", "_").replace("}", ""):
-            eq = tex.replace("{km}", f"{{{k_ - 1}}}").replace("{k}", f"{{{k_}}}")
-            return Prose(f"step {k}, entry ({r},{c}) of ${eq}$")
-    return Prose(label)
+    r, c = label.entry
+    return Prose(f"step {label.step}, entry ({r},{c}) of ${label.tex()}$")
 
 
 def matrix_equation(name: str, value: sp.MatrixBase) -> sp.Basic:
@@ -163,7 +144,7 @@ def proof_rows(rows) -> tuple:
             out.append((OBLIGATION, Prose("every condition at $t = 1$ (the base case)")))
         elif label == "S_t" and isinstance(value, sp.MatrixBase):
             out.append(("change of variables", matrix_equation("S_t", value)))
-        elif re.fullmatch(r"S_\d+", label) and isinstance(value, sp.MatrixBase):
+        elif label[:2] == "S_" and label[2:].isdigit() and isinstance(value, sp.MatrixBase):
             out.append(("at step " + label[2:], matrix_equation(label, value)))
         else:
             out.append((where(label), value))

@@ -177,7 +177,7 @@ def b8():
     diff = witness(doc, impl, TARGET[t] - theta[t], steps=3, values={EPS: sp.Rational(1, 2), MU: sp.Rational(1, 2)})
     if schedule:
         return finding("holds", Prose("recovery ", back, " exact under any schedule"), rows=rows, witness=diff)
-    gap = sp.Rational(diff["difference"]) if diff else sp.nan
+    gap = diff.difference if diff else sp.nan
     return finding("holds under a condition", Prose("constant: ", sp.Eq(theta[t], back, evaluate=False),
                                                     r" exactly, and $\theta'_T - \theta_T = $", gap,
                                                     " on the witness run; schedules: ", describe(schedule)),

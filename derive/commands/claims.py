@@ -44,7 +44,7 @@ def run(args) -> int:
         print(json.dumps([{
             "id": c.id, "source": c.source, "statement": c.statement, "reading": c.reading,
             "assumptions": c.assumptions, "verdict": v.verdict, "expected": c.expected,
-            "condition": v.condition, "evidence": v.evidence, "witness": v.witness,
+            "condition": v.condition, "evidence": v.evidence, "witness": v.witness.as_dict() if hasattr(v.witness, "as_dict") else v.witness,
             "torch_version": v.torch_version, "origin": str(c.origin),
         } for c, v in judged], indent=2, ensure_ascii=False))
     else:

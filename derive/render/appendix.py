@@ -24,11 +24,10 @@ from derive.render import convention as conventions
 from derive.render.derivation import A, B, C, Row, closed_form_rows, expression_rows, system_rows, update_rows, x
 from derive.render.document import Display, Document, Section, text
 from derive.render.printer import house_latex
-from derive.symbols import T, eps, g, k, mu, t
+from derive.symbols import Phi, T, eps, g, k, mu, t
 from derive.unroll import closed_form
 
 TITLE = "Appendix: SGD with momentum and Nesterov momentum, derived and checked"
-Phi = sp.IndexedBase("Phi")  # the transition kernel, as the induction names it
 CHECK_UP_TO = 8  # horizons T = 1..8 at which each symbolic closed form is compared with the unroll
 SECTIONS = ("formulations", "claims", "opcount", "verify")  # in the order they appear
 

@@ -15,8 +15,6 @@ paragraphs, displays and tables; nothing is parsed back from printed text:
 
 from __future__ import annotations
 
-import re
-
 import sympy as sp
 
 from derive.render.derivation import Row
@@ -92,15 +90,28 @@ def row_blocks(rows) -> list:
     return blocks
 
 
-_INDEXED = re.compile(r"^(\w+)\[(\d+)\]$")
-
-
-def hyperparameter(name: str) -> sp.Basic:
-    """``'epsilon[2]'`` as the indexed symbol it names, ``'mu'`` as a symbol (the house printer names both)."""
-    match = _INDEXED.match(name)
-    if match:
-        return sp.IndexedBase(match[1])[int(match[2])]
-    return sp.Symbol(name)
+def witness_blocks(witness) -> list:
+    """A witness (:class:`~derive.witness.Witness`): where it ran, then a table of both runs at the first
+    differing step.  Every value is the exact object the runs computed; nothing is parsed back from text.
+    Another record (a torch run's first mismatch, a dict) is a table of its quantities."""
+    if isinstance(witness, dict):
+        return _record_blocks(witness)
+    theta = sp.Symbol("theta")
+    objective = sp.Eq(sp.Function("f")(theta), witness.objective.xreplace(
+        {s: theta for s in witness.objective.free_symbols if s.name == "theta"}), evaluate=False)
+    values = [sp.Eq(symbol, value, evaluate=False) for symbol, value in witness.hyperparameters.items()]
+    intro: list = [f"Witness: the source {witness.source} and the target {witness.target} run in exact "
+                   "rationals on ", math(objective), " from ",
+                   math(sp.Eq(sp.IndexedBase("theta")[0], witness.theta0, evaluate=False))]
+    for n, eq in enumerate(values):
+        intro += [" with " if n == 0 else ", ", math(eq)]
+    intro.append(f"; the target's parameters first differ from those the claim predicts from the source's run "
+                 f"at step {witness.step}:")
+    table = Table(("step", "predicted from the source", "the target's value", "difference"),
+                  (((str(witness.step),), (math(witness.claimed),), (math(witness.value),),
+                    (math(witness.difference),)),),
+                  widths=(0.12, 0.34, 0.3, 0.24))
+    return [Paragraph(tuple(intro)), table]
 
 
 def _number(text: str):
@@ -110,30 +121,9 @@ def _number(text: str):
         return None
 
 
-def witness_blocks(witness: dict) -> list:
-    """A witness: where it ran, then a table of both runs at the first differing step."""
-    if {"source", "target", "step", "difference"} <= set(witness):
-        theta = sp.Symbol("theta")
-        h, q, theta0 = (sp.Rational(witness[k]) for k in ("h", "q", "theta0"))
-        objective = sp.Eq(sp.Function("f")(theta), h * theta**2 / 2 - q * theta, evaluate=False)
-        values = [sp.Eq(hyperparameter(k), sp.Rational(v), evaluate=False)
-                  for k, v in witness.get("hyperparameters", {}).items()]
-        intro: list = [f"Witness: the source {witness['source']} and the target {witness['target']} run in exact "
-                       "rationals on ", math(objective), " from ",
-                       math(sp.Eq(sp.IndexedBase("theta")[0], theta0, evaluate=False))]
-        for n, eq in enumerate(values):
-            intro += [" with " if n == 0 else ", ", math(eq)]
-        intro.append(f"; the target's parameters first differ from those the claim predicts from the source's run "
-                     f"at step {witness['step']}:")
-        target = witness["target"]
-        table = Table(("step", "predicted from the source", "the target's value", "difference"),
-                      (((str(witness["step"]),), (math(sp.Rational(witness["claimed"])),),
-                        (math(sp.Rational(witness[target])),), (math(sp.Rational(witness["difference"])),)),),
-                      widths=(0.12, 0.34, 0.3, 0.24))
-        return [Paragraph(tuple(intro)), table]
+def _record_blocks(record: dict) -> list:
     rows = []
-    for key in witness:
-        value = witness[key]
+    for key, value in record.items():
         number = _number(value) if isinstance(value, str) else None
         if number is not None:
             cell = (math(number),)

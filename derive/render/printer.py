@@ -26,10 +26,11 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from derive.symbols import ROLES, SCHEDULE_NAMES
+
 # Indexed bases and symbols by name: the house notation.
 HOUSE_NAMES = {
-    "epsilon": r"\varepsilon",
-    "mu": r"\mu",
+    **{str(getattr(r.symbol, "label", r.symbol)): r.latex for r in ROLES.values()},  # the role table's names
     "theta": r"\theta",
     "theta'": r"\theta'",
     "Theta": r"\Theta",
@@ -37,13 +38,11 @@ HOUSE_NAMES = {
     "ghat": r"\hat{g}",
     "Phi": r"\Phi",
     "vbar": r"\bar{v}",
-    "tau": r"\tau",
-    "lambda": r"\lambda",
     "nabla_f": r"\nabla f",
 }
 
 # Which bases are hyperparameter schedules (printed before the state in a product).
-SCHEDULES = frozenset({"epsilon", "mu"})
+SCHEDULES = SCHEDULE_NAMES
 # Matrices acting on the state (linear-system view, change of variables): before the state too.
 OPERATORS = frozenset({"A", "B", "C", "S"})
 

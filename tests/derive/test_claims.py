@@ -44,7 +44,8 @@ def test_verdict_record_has_the_renderers_shape():
                                                  "witness", "torch_version", "seconds"]
     v = judge("B7")
     assert all(isinstance(label, str) and isinstance(value, (sp.Basic, str)) for label, value in v.rows)
-    assert all(isinstance(x, (str, int, dict)) for x in v.witness.values())
+    assert all(isinstance(x, (str, int, dict)) for x in v.witness.as_dict().values())  # JSON-ready
+    assert all(isinstance(x, sp.Rational) for x in v.witness.hyperparameters.values())
 
 
 def test_a_claim_recorded_wrongly_makes_the_command_fail(monkeypatch, capsys):

@@ -8,7 +8,7 @@ import sympy as sp
 
 from derive.catalogue import get
 from derive.claims.evidence import CONSTANT, EPS, MU
-from derive.witness import exact_trajectory
+from derive.witness import THETA, exact_trajectory
 from derive.equivalence import (TARGET, equivalence, inverse_params_map, recovery,
                                 translation, witness)
 from derive.formulation import Assign
@@ -39,13 +39,14 @@ def test_schedule_leaves_the_residual_eps_mu_mismatch():
 def test_witness_values_agree_with_symbolic_iteration():
     F, G = get("sutskever_momentum"), get("pytorch_momentum_documented")
     w = witness(F, G, TARGET[t] - F.params[t], steps=4)
-    assert w is not None and w["difference"] != "0"
-    k = w["step"]
-    obj = Quadratic(sp.Rational(w["h"]), sp.Rational(w["q"]))
-    values = {sp.sympify(s, locals={"epsilon": eps, "mu": mu}): sp.Rational(v) for s, v in w["hyperparameters"].items()}
-    symbolic = iterate(G, k, objective=obj)[G.params].xreplace(values).subs(theta[0], sp.Rational(w["theta0"]))
-    assert sp.nsimplify(symbolic) == sp.Rational(w[G.name])
-    assert sp.Rational(w["claimed"]) == exact_trajectory(F, k)[k][F.params]
+    assert w is not None and w.difference != 0
+    k = w.step
+    obj = Quadratic(sp.Rational(3, 2), sp.Rational(1))
+    assert w.objective == obj.curvature * THETA**2 / 2 - obj.offset * THETA
+    symbolic = iterate(G, k, objective=obj)[G.params].xreplace(w.hyperparameters).subs(theta[0], w.theta0)
+    assert sp.nsimplify(symbolic) == w.value
+    assert w.claimed == exact_trajectory(F, k)[k][F.params]
+    assert w.value - w.claimed == w.difference
 
 
 def test_translation_finds_the_momentum_that_reproduces_the_paper_form():

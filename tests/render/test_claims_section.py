@@ -78,8 +78,8 @@ def test_a_witness_is_a_table_of_both_runs_at_the_first_differing_step():
     assert isinstance(table, Table) and len(table.rows) == 1
     (step, predicted, target, difference), = table.rows
     # the runs' exact values, and the difference is the target's value minus the prediction
-    values = [sp.Rational(w[k]) for k in ("claimed", w["target"], "difference")]
+    values = [w.claimed, w.value, w.difference]
     assert values[1] - values[0] == values[2] != 0
     assert [c[0].tex for c in (predicted, target, difference)] == [house_latex(x) for x in values]
-    assert step == (str(w["step"]),)
+    assert step == (str(w.step),)
     assert Math(house_latex(sp.Eq(sp.Symbol("epsilon"), sp.Rational(1, 2), evaluate=False))) in intro.parts
