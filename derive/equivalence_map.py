@@ -4,10 +4,12 @@ A cell ``(F, G)`` says whether :math:`G` *follows* :math:`F`: whether some
 change of variables :math:`x'_t = S_t x_t` maps F's trajectory onto G's with the
 gradient taken at the same point, for every objective (both entries built with
 their default, symbolic hyperparameters: schedules :math:`\varepsilon_t, \mu_t`,
-constants :math:`\tau, \lambda`).  The relation is not symmetric: the converse
-needs :math:`S_t` invertible (a momentum form never follows plain gradient
-descent; the converse asks the opposite), so both directions are judged, each on
-its own.  The classes, strongest first (a pair takes the first that holds):
+constants :math:`\tau, \lambda`).  The relation is not symmetric: G follows F
+through :math:`S_t`, and F follows G only where :math:`S_t` is invertible (a
+singular :math:`S_t` reads G off F without the converse), and a translation or a
+condition found in one direction need not be the one the other needs.  So both
+directions are judged, each on its own, and the matrix is read row (source) to
+column (target).  The classes, strongest first (a pair takes the first that holds):
 
 ``identical``
     the same program, state variables renamed in order (every entry with itself);
@@ -19,10 +21,11 @@ its own.  The classes, strongest first (a pair takes the first that holds):
     every schedule of F;
 ``condition``
     an :math:`S_t` exists once the hyperparameters are restricted.  The restrictions
-    come from a fixed menu (a constant lr :math:`\varepsilon_t = \varepsilon`, a constant
-    :math:`\varepsilon_t\mu_t = \kappa`, a constant momentum, a constant of the residual such
-    as :math:`\lambda` set to 0); the smallest set that makes the residual vanish is
-    applied to both entries and the pair judged again, until it holds or no set does;
+    come from a fixed menu: a constant lr :math:`\varepsilon_t = \varepsilon`, a constant
+    :math:`\varepsilon_t\mu_t = \kappa`, a constant momentum, a constant of the residual
+    such as :math:`\lambda` or :math:`\tau` set to 0 (never the lr or the momentum).
+    The smallest set that makes the residual vanish is applied to both entries and
+    the pair judged again, until it holds or no set does;
 ``never``
     none of the above: the first residual (the solver's first non-vanishing condition).
 
@@ -50,14 +53,15 @@ MU = sp.Symbol("mu", positive=True)  # a constant momentum
 KAPPA = sp.Symbol("kappa", positive=True)  # a constant product epsilon_t mu_t
 MAX_RESTRICTIONS = 4
 TRANSLATED_ROLES = ("momentum", "lr")
+ZEROED_NEVER = ("lr", "momentum")
 
 
 @dataclass(frozen=True)
 class PairVerdict:
     """How ``target`` relates to ``source`` (``kind`` is one of :data:`CLASSES`).
 
-    ``params_map``: :math:`\theta'_t` as a function of the source's state (an equation, or None);
-    ``conditions``: the restrictions, in words, with ``restrictions`` the substitutions;
+    ``params_map``: :math:`(\theta'_t, \text{value})`, the target's parameters in the source's state (or None);
+    ``conditions``: the restrictions, in words, with ``restrictions`` the substitutions ``(words, lhs, rhs)``;
     ``translation``: ``(role, schedule, default)`` of the target; ``residual``: ``(where, expression)``,
     the first residual with every hyperparameter free (None when a change of variables exists).
     """
@@ -65,10 +69,10 @@ class PairVerdict:
     source: str
     target: str
     kind: str
-    params_map: sp.Basic | None = None
+    params_map: tuple[sp.Basic, sp.Basic] | None = None  # (theta'_t, its value): an Eq would evaluate on unpickling
     S: sp.Basic | None = None
     conditions: tuple[str, ...] = ()
-    restrictions: tuple[tuple[str, sp.Basic], ...] = ()
+    restrictions: tuple[tuple[str, sp.Basic, sp.Basic], ...] = ()  # (words, lhs, rhs)
     translation: tuple[str, sp.Basic, sp.Basic] | None = None
     residual: tuple[str, sp.Basic] | None = None
     relations: tuple[sp.Basic, ...] = ()  # the residual's conditions, when the solver states them
@@ -90,8 +94,8 @@ class PairVerdict:
 
 
 def _plain(expr) -> str:
-    if isinstance(expr, sp.Equality):
-        return f"{sp.sstr(expr.lhs)} = {sp.sstr(expr.rhs)}"
+    if isinstance(expr, tuple):
+        return " = ".join(sp.sstr(e) for e in expr)
     return sp.sstr(expr)
 
 
@@ -122,13 +126,14 @@ def _schedule(base, value):
 
 def candidates(residual: sp.Expr, F: Formulation, G: Formulation):
     """``(words, rule, substitution)`` that a residual may force, in a fixed order."""
-    yield "a constant lr", _schedule(eps, lambda i: EPS), sp.Eq(eps[t], EPS)
-    yield "a constant lr*momentum", _schedule(mu, lambda i: KAPPA / eps[i]), sp.Eq(eps[t] * mu[t], KAPPA)
-    yield "a constant momentum", _schedule(mu, lambda i: MU), sp.Eq(mu[t], MU)
+    yield "a constant lr", _schedule(eps, lambda i: EPS), (eps[t], EPS)
+    yield "a constant lr*momentum", _schedule(mu, lambda i: KAPPA / eps[i]), (eps[t] * mu[t], KAPPA)
+    yield "a constant momentum", _schedule(mu, lambda i: MU), (mu[t], MU)
     roles = {**G.roles(), **F.roles()}
     for symbol in sorted(residual.free_symbols, key=sp.default_sort_key):
-        if isinstance(symbol, sp.Symbol) and symbol in roles:
-            yield f"{roles[symbol]} = 0", (lambda s: lambda e: sp.sympify(e).xreplace({s: 0}))(symbol), sp.Eq(symbol, 0)
+        # lr = 0 or momentum = 0 would make the forms trivially or differently degenerate: not offered
+        if isinstance(symbol, sp.Symbol) and roles.get(symbol, "lr") not in ZEROED_NEVER:
+            yield f"{roles[symbol]} = 0", (lambda s: lambda e: sp.sympify(e).xreplace({s: 0}))(symbol), (symbol, sp.S.Zero)
 
 
 def removing(residual: sp.Expr, F: Formulation, G: Formulation, taken=()):
@@ -146,12 +151,12 @@ def removing(residual: sp.Expr, F: Formulation, G: Formulation, taken=()):
     return None
 
 
-def params_map(proof: Proof, F: Formulation, G: Formulation) -> sp.Equality:
+def params_map(proof: Proof, F: Formulation, G: Formulation) -> tuple[sp.Basic, sp.Basic]:
     r""":math:`\theta'_t` (the target's parameters) in terms of the source's state at ``t``."""
     S = proof.S.get(t, proof.S[max(k for k in proof.S if k != t)])
     row = S.row(list(G.state).index(G.params))
     value = sp.expand((row * sp.Matrix([s[t] for s in F.state]))[0])
-    return sp.Eq(G.params[t], value, evaluate=False)
+    return G.params[t], value
 
 
 def classify(source: str, target: str) -> PairVerdict:
@@ -184,7 +189,7 @@ def classify(source: str, target: str) -> PairVerdict:
             break
         for w, rule, eq in chosen:
             words.append(w)
-            substitutions.append((w, eq))
+            substitutions.append((w, *eq))
             F, G = restricted(F, rule), restricted(G, rule)
         result = equivalence(F, G)
         if result:
@@ -210,33 +215,43 @@ def _judge_recorded(pair: tuple[str, str]):
 
 
 class Keys:
-    """Cache keys of pairs: the two entries' sources (and what they call), the engine, the versions."""
+    """Cache keys of pairs: each entry's source (and what it calls, and the engine), and the versions.
+
+    An entry's pieces (:func:`derive.claims.dependencies.source_pieces` of its factory) are
+    hashed once; a pair's key hashes the pair, the versions and the two entries' digests.
+    """
 
     def __init__(self):
         from functools import lru_cache
 
-        from derive.claims.dependencies import closure, module_text
+        from derive.cache import environment
+        from derive.claims.dependencies import module_text
 
         self._read = lru_cache(maxsize=None)(module_text)
-        self._closure = closure
-        self._pieces: dict[str, list] = {}
+        self._environment = environment(torch=False)
+        self._digests: dict[str, str] = {}
 
-    def entry(self, name: str) -> list:
-        if name not in self._pieces:
+    def entry(self, name: str) -> str:
+        """The digest of everything entry *name*'s program can run through."""
+        if name not in self._digests:
+            from derive.cache import digest
             from derive.claims.dependencies import source_pieces
 
-            self._pieces[name] = source_pieces(CATALOGUE[name], torch=False, read=self._read)
-        return self._pieces[name]
+            self._digests[name] = digest(source_pieces(CATALOGUE[name], torch=False, read=self._read))
+        return self._digests[name]
 
-    def entries(self, name: str) -> frozenset:
-        return frozenset(self._closure(CATALOGUE[name]).entries) | {name}
+    @staticmethod
+    def entries(name: str) -> frozenset:
+        """The entries a key names: *name* and every entry its factory calls."""
+        from derive.claims.dependencies import closure
+
+        return frozenset(closure(CATALOGUE[name]).entries) | {name}
 
     def key(self, source: str, target: str) -> str:
-        from derive.cache import digest, environment
+        from derive.cache import digest
 
-        return digest([("map pair", f"{source} -> {target}"), *environment(torch=False),
-                       *(("source " + label, text) for label, text in self.entry(source)),
-                       *(("target " + label, text) for label, text in self.entry(target))])
+        return digest([("map pair", f"{source} -> {target}"), *self._environment,
+                       ("source", self.entry(source)), ("target", self.entry(target))])
 
 
 def judge_map(selected: list[str], *, cache: bool = True, workers: int | None = None, progress=None) -> dict:
