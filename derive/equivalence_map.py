@@ -78,17 +78,25 @@ class PairVerdict:
     relations: tuple[sp.Basic, ...] = ()  # the residual's conditions, when the solver states them
     seconds: float = 0.0
 
+    def same_parameters(self) -> bool:
+        """Whether the target's parameters are the source's at every step (its map is the identity)."""
+        return self.params_map is not None and sp.expand(self.params_map[1] - self.params_map[0]) == 0
+
+    def parameters(self) -> str:
+        """The parameters map in words: ``same parameters`` or ``target's = (source's state)``."""
+        return "same parameters" if self.same_parameters() else _plain(self.params_map)
+
     def detail(self) -> str:
         """One line: the map, the condition, the translation or the residual."""
         if self.kind == "identical":
             return "the same program" + ("" if self.source == self.target else " (state renamed in order)")
         if self.kind == "change of variables":
-            return f"{_plain(self.params_map)} under every schedule"
+            return f"{self.parameters()} under every schedule"
         if self.kind == "translation":
             role, schedule, default = self.translation
-            return f"{role} := {_plain(schedule)} (default {_plain(default)}); {_plain(self.params_map)}"
+            return f"{role} := {_plain(schedule)} (default {_plain(default)}); {self.parameters()}"
         if self.kind == "condition":
-            return f"under {', '.join(self.conditions)}: {_plain(self.params_map)}"
+            return f"under {', '.join(self.conditions)}: {self.parameters()}"
         where, expr = self.residual
         return f"residual {_plain(expr)} at {where}"
 
