@@ -20,7 +20,12 @@ def detail(v) -> tuple:
     """The table's last cell: the map, the translation or the conditions, as text and mathematics."""
     if v.kind == "identical":
         return ("the same program, state renamed in order",)
-    mapped = (math(sp.Eq(*v.params_map, evaluate=False)),) if v.params_map is not None else ()
+    if v.params_map is None:
+        mapped = ()
+    elif v.same_parameters():
+        mapped = ("the same parameters",)
+    else:  # the target's parameters in the source's state
+        mapped = (math(sp.Eq(*v.params_map, evaluate=False)),)
     if v.kind == "change of variables":
         return mapped + (" under every schedule",)
     if v.kind == "translation":

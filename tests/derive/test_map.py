@@ -223,3 +223,25 @@ def test_a_bad_request_is_refused_in_one_line_before_any_judging(args, message):
     assert done.returncode == 2 and done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("derive: error: ") and message in lines[0], done.stderr
+
+
+# -- the appendix section -------------------------------------------------------------------
+def test_the_appendix_map_section_shows_the_figure_and_every_related_pair():
+    from derive.render import files
+    from derive.render.appendix import Options, build
+    from derive.render.document import Figure, Table
+
+    options = Options(only=tuple(PAIR), sections=("map",))
+    (section,) = build(options).sections
+    assert section.key == "map"
+    (figure,) = [b for b in section.blocks if isinstance(b, Figure)]
+    (table,) = [b for b in section.blocks if isinstance(b, Table)]
+    assert figure.data.startswith(b"\x89PNG") and figure.name == "map.png"
+    assert [(r[0][0], r[1][0], r[2][0]) for r in table.rows] == [
+        ("sutskever_momentum", "pytorch_momentum_documented", "translation"),
+        ("pytorch_momentum_documented", "sutskever_momentum", "translation")]
+    rendered = files.render(options, pdf=False)
+    assert rendered["map.png"] == figure.data
+    assert "\\includegraphics[width=\\linewidth]{map.png}" in rendered["appendix-body.tex"].decode()
+    assert "](map.png)" in rendered["appendix.md"].decode()
+    assert "map" not in Options().sections  # every ordered pair is minutes of judging when cold: chosen, not default
