@@ -172,6 +172,16 @@ def test_the_text_table_has_one_row_per_ordered_pair(capsys):
     assert "translation" in lines[2] and "epsilon[t - 1]*mu[t]/epsilon[t]" in lines[2]
 
 
+def test_a_progress_bar_is_drawn_on_a_terminal_and_none_under_quiet():
+    sys.path.insert(0, str(ROOT / "tests"))
+    from terminal import stderr_on_a_terminal
+
+    status, drawn = stderr_on_a_terminal("derive", ["map", "--no-cache", "--only", "plain_gd,tf1_momentum"])
+    assert status == 0 and b"judging pairs" in drawn and b"0/4" in drawn
+    status, drawn = stderr_on_a_terminal("derive", ["map", "--no-cache", "--quiet", "--only", "plain_gd,tf1_momentum"])
+    assert status == 0 and drawn == b""
+
+
 # -- the figure ---------------------------------------------------------------------------------
 def test_the_figure_is_written_atomically_and_a_failure_leaves_the_previous_one(tmp_path, monkeypatch):
     figure = tmp_path / "map.png"
