@@ -193,15 +193,12 @@ class Judging:
                     self._advance()
                     continue
             misses.append(c)
-        workers = workers or _cores()
         self._pool = None
-        if len(misses) > 1 and workers > 1 and _can_fork() and all(REGISTRY.get(c.id) is c for c in misses):
-            import multiprocessing
-
-            # fork: the workers inherit the imported engine and the registry as it is now
-            torch_ids = tuple(c.id for c in misses if c.torch)
-            batches = ([torch_ids] if torch_ids else []) + [(c.id,) for c in misses if not c.torch]
-            self._pool = multiprocessing.get_context("fork").Pool(min(workers, len(batches)))
+        torch_ids = tuple(c.id for c in misses if c.torch)
+        batches = ([torch_ids] if torch_ids else []) + [(c.id,) for c in misses if not c.torch]
+        if len(misses) > 1 and all(REGISTRY.get(c.id) is c for c in misses):
+            self._pool = forked_pool(len(batches), workers)
+        if self._pool is not None:
             for batch in batches:  # the torch batch first: it is the longest
                 result = self._pool.apply_async(_judge_batch, (batch,), callback=lambda r: self._advance(len(r)))
                 self._pending.update(dict.fromkeys(batch, result))
@@ -268,6 +265,20 @@ def verdict(claim_id: str) -> Verdict:
         if any(c.id == claim_id and REGISTRY.get(claim_id) is c for c in judging.claims):
             return judging.verdict(claim_id)
     return judge(claim_id)
+
+
+def forked_pool(tasks: int, workers: int | None = None):
+    """Forked workers (one per core, at most *tasks*), or ``None`` when this process must do the work.
+
+    ``None`` on one core or where fork is unavailable or unsafe.  Fork: the workers inherit the
+    imported engine and the registries as they are now (the claims, and :mod:`derive.equivalence_map`).
+    """
+    workers = workers or _cores()
+    if workers <= 1 or not _can_fork():
+        return None
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Pool(min(workers, tasks))
 
 
 def _cores() -> int:

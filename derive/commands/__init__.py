@@ -1,3 +1,3 @@
 """Subcommands of ``python -m derive``; each module defines NAME, HELP, add_arguments, run."""
 
-COMMANDS = ("catalogue", "unroll", "appendix", "notebooks", "report", "claims", "opcount")
+COMMANDS = ("catalogue", "unroll", "appendix", "notebooks", "report", "claims", "opcount", "map")

@@ -21,8 +21,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--only", nargs="+", default=(), metavar="ID",
                         help="formulation names and claim ids to include (default: all)")
     parser.add_argument("--sections", default="formulations,claims,opcount,verify", metavar="LIST",
-                        help="comma-separated sections to include, of formulations,claims,opcount,verify "
-                             "(default: all)")
+                        help="comma-separated sections to include, of formulations,claims,opcount,verify,map "
+                             "(default: all but map, which judges every ordered pair of entries)")
     parser.add_argument("--horizon", type=int, default=3, help="horizon T of the worked closed forms (1-6)")
     parser.add_argument("--convention", choices=("paper", "pytorch"), default="paper",
                         help="show velocities with the lr inside (paper) or as PyTorch's buffer")
@@ -37,7 +37,7 @@ def options_from(args):
 
     sections = tuple(s.strip() for s in args.sections.split(",") if s.strip())
     return Options(only=tuple(args.only), horizon=args.horizon, convention=args.convention, sections=sections,
-                   columns=args.columns)
+                   columns=args.columns, cache=not args.no_cache)
 
 
 def run(args) -> int:

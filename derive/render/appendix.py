@@ -7,8 +7,9 @@ after a concrete horizon with a time-varying :math:`\varepsilon_t`
 the induction's obligations (:mod:`derive.induction`), and, when its learning
 rate sits elsewhere than the chosen convention, the same program after the
 change of variables between velocity and buffer (:mod:`derive.render.convention`).
-Then each claim with its verdict and evidence (:mod:`derive.claims`), and the
-operation counts (:mod:`derive.opcount`).
+Then each claim with its verdict and evidence (:mod:`derive.claims`), the
+operation counts (:mod:`derive.opcount`) and, when chosen, the map of who equals
+whom (:mod:`derive.render.map_section`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from derive.unroll import closed_form
 
 TITLE = "Appendix: SGD with momentum and Nesterov momentum, derived and checked"
 CHECK_UP_TO = 8  # horizons T = 1..8 at which each symbolic closed form is compared with the unroll
-SECTIONS = ("formulations", "claims", "opcount", "verify")  # in the order they appear
+SECTIONS = ("formulations", "claims", "opcount", "verify", "map")  # in the order they appear
+# the map judges every ordered pair (minutes when the cache is cold): chosen with --sections
+DEFAULT_SECTIONS = ("formulations", "claims", "opcount", "verify")
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,9 @@ class Options:
     horizon: int = 3
     convention: str = "paper"
     check_up_to: int = CHECK_UP_TO  # 0: the induction proof alone (derive report; the tests still compare)
-    sections: tuple[str, ...] = SECTIONS
+    sections: tuple[str, ...] = DEFAULT_SECTIONS
     columns: int = 1  # LaTeX laid out for a one-column page or for one column of a two-column paper
+    cache: bool = True  # the map's pair verdicts read from and kept in the verdict cache
 
     def __post_init__(self):
         unknown = [s for s in self.sections if s not in SECTIONS]
@@ -161,7 +165,7 @@ def _claim_ids() -> list[str] | None:
 
 def build(options: Options = Options()) -> Document:
     """The appendix document for *options*."""
-    from derive.render import claims_section
+    from derive.render import claims_section, map_section
 
     formulation_names, claim_ids = select(options)
     sections = []
@@ -172,4 +176,5 @@ def build(options: Options = Options()) -> Document:
             f"; those registered by {', '.join(from_plugins)} say so" if from_plugins else "") + "."
         sections.append(Section("Formulations", "formulations", (text(intro),), subsections))
     sections += claims_section.sections(claim_ids, formulation_names, options.sections)
+    sections += map_section.sections(formulation_names, options.sections, cache=options.cache)
     return Document(TITLE, preface(options), tuple(sections), options.columns)

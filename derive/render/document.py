@@ -67,7 +67,16 @@ class Table:
     widths: tuple[float, ...] | None = None
 
 
-Block = Union[Paragraph, Display, Table]
+@dataclass(frozen=True)
+class Figure:
+    """An image written beside the document (``name``, its bytes ``data``), with a caption."""
+
+    name: str
+    data: bytes
+    caption: str = ""
+
+
+Block = Union[Paragraph, Display, Table, Figure]
 
 
 @dataclass(frozen=True)

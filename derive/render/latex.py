@@ -1,7 +1,7 @@
 r"""The appendix as LaTeX: ``appendix-body.tex`` (for ``\input``) and ``appendix.tex``, which compiles alone.
 
 The body needs exactly the packages of the shipped ``sgdderive.sty``
-(``amsmath``, ``amssymb``, ``booktabs``, ``array``) and works in one- and
+(``amsmath``, ``amssymb``, ``booktabs``, ``array``, ``graphicx``) and works in one- and
 two-column documents: tables are ``tabular`` with column widths in
 ``\linewidth`` (the column, not the page), and a long table is split into
 several tabulars of at most :data:`ROWS_PER_TABULAR` rows, each repeating the
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table, merged
+from derive.render.document import Display, Document, Figure, Math, Paragraph, Part, Section, Table, merged
 from derive.render.layout import ONE_COLUMN, TWO_COLUMN, aligned_lines, text_char
 
 STY_NAME = "sgdderive.sty"
@@ -104,6 +104,9 @@ def _block(block, columns: int = 1) -> str:
         return _display(block, columns)
     if isinstance(block, Table):
         return _table(block, columns)
+    if isinstance(block, Figure):  # the image is written beside the .tex (derive.render.files)
+        return (f"\\begin{{center}}\\includegraphics[width=\\linewidth]{{{block.name}}}\\par\\smallskip\n"
+                f"{{\\small {escape(block.caption)}}}\\end{{center}}\n")
     raise TypeError(f"no LaTeX writer for {type(block).__name__}")
 
 

@@ -8,7 +8,7 @@ KaTeX knows are used (the house printer's output, ``\text``, ``\Bigl``,
 
 from __future__ import annotations
 
-from derive.render.document import Display, Document, Math, Paragraph, Part, Section, Table, merged
+from derive.render.document import Display, Document, Figure, Math, Paragraph, Part, Section, Table, merged
 from derive.render.layout import aligned_lines
 
 _SPECIAL = set("\\`*_[]<>#|$")
@@ -48,6 +48,8 @@ def _block(block) -> str:
         return _display(block)
     if isinstance(block, Table):
         return _table(block)
+    if isinstance(block, Figure):  # the image is written beside the .md (derive.render.files)
+        return f"![{escape(block.caption)}]({block.name})\n"
     raise TypeError(f"no Markdown writer for {type(block).__name__}")
 
 

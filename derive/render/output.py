@@ -46,8 +46,8 @@ def log_errors(log: str) -> list[str]:
     return errors
 
 
-def compile_pdf(files: Mapping[str, str], main: str = "appendix.tex") -> tuple[bytes, str]:
-    """Compile *main* among *files* (name -> text); returns (pdf bytes, log text).
+def compile_pdf(files: Mapping[str, str | bytes], main: str = "appendix.tex") -> tuple[bytes, str]:
+    """Compile *main* among *files* (name -> text, or bytes for an image); returns (pdf bytes, log text).
 
     Raises :class:`DeriveError` naming the first LaTeX errors when the log has any.
     """
@@ -59,7 +59,10 @@ def compile_pdf(files: Mapping[str, str], main: str = "appendix.tex") -> tuple[b
     # subprocess.run kills pdflatex on any exception; the handler turns SIGTERM into one.
     with sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="derive-pdflatex-") as tmp:
         for name, content in files.items():
-            Path(tmp, name).write_text(content, encoding="utf-8")
+            if isinstance(content, bytes):
+                Path(tmp, name).write_bytes(content)
+            else:
+                Path(tmp, name).write_text(content, encoding="utf-8")
         for _ in range(2):  # the second run resolves references
             try:
                 subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", main], cwd=tmp, env=env,
