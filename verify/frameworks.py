@@ -141,15 +141,18 @@ class MXNetSGD(_FrameworkOptimizer):
 
 
 class MXNetNAG(_FrameworkOptimizer):
-    """MXNet ``NAG`` from 1.6.0: ``w - mu mom + (mu + 1)(mu mom - lr (g + wd w))``."""
+    """MXNet ``NAG`` from 1.6.0, in place as ``NAG.update`` calls it (``out=weight``).
+
+    ``mom = mu mom``; ``w = w - mom + (mu + 1)(mom - lr (g + wd w))``; then
+    ``mom = mom - lr (g + wd w)`` with the weight just written.
+    """
 
     entry, float32 = "mxnet_nag", ("lr", "momentum", "weight_decay")
 
     def _update(self, w, grad, mom, group, *, lr, momentum, weight_decay):
         mom.mul_(momentum)
-        step = mom - lr * (grad + weight_decay * w)
-        w.copy_(w - mom + (momentum + 1) * step)
-        mom.copy_(step)
+        w.copy_(w - mom + (momentum + 1) * (mom - lr * (grad + weight_decay * w)))
+        mom.copy_(mom - lr * (grad + weight_decay * w))
 
 
 class MXNetNAG15(_FrameworkOptimizer):

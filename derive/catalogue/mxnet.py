@@ -49,24 +49,30 @@ def mxnet_sgd(*, lr=None, momentum=None, weight_decay=None) -> Formulation:
 
 @entry
 def mxnet_nag(*, lr=None, momentum=None, weight_decay=None) -> Formulation:
-    """MXNet ``NAG`` from 1.6.0 (``NAGMomKernel``): ``w - mu mom + (1 + mu)(mu mom - lr (g + wd w))``."""
+    """MXNet ``NAG`` from 1.6.0, as ``NAG.update`` runs it: ``nag_mom_update(..., out=weight)``.
+
+    ``NAGMomKernel`` writes ``w - mu mom + (mu + 1)(mu mom - lr (g + wd w))`` into
+    ``out`` and then sets ``mom = mu mom - lr (g + wd w)`` reading ``w`` again; the
+    optimizer passes ``out=weight``, so that second read sees the *new* weight.
+    """
     lr, m, wd = _hyper(lr, momentum, weight_decay)
     return Formulation(
         name="mxnet_nag",
         title="MXNet NAG (1.6 and later)",
-        citation=f"apache/mxnet 1.9.1 (3f8f3be9): {KERNELS} NAGMomKernel; {OPTIMIZER} NAG._update_impl; "
-                 "kernel since 85fe0b43 (apache/mxnet#16053), first released in 1.6.0",
+        citation=f"apache/mxnet 1.9.1 (3f8f3be9): {KERNELS} NAGMomKernel; {OPTIMIZER} NAG._update_impl "
+                 "(out=weight); kernel since 85fe0b43 (apache/mxnet#16053), first released in 1.6.0",
         state=(theta, v),
         params=theta,
         grad_at=theta[t - 1],
         update=(
-            Assign(ghat[t], g[t] + wd * theta[t - 1]),
-            Assign(v[t], m * v[t - 1] - lr * ghat[t]),
-            Assign(theta[t], theta[t - 1] - m * v[t - 1] + (1 + m) * v[t]),
+            Assign(theta[t], theta[t - 1] - m * v[t - 1] + (1 + m) * (m * v[t - 1] - lr * (g[t] + wd * theta[t - 1]))),
+            Assign(v[t], m * v[t - 1] - lr * (g[t] + wd * theta[t])),
         ),
         init={v: 0},
         hyper={"lr": lr, "momentum": m, "weight_decay": wd},
         hyper_dtype="float32",
+        note=r"The momentum's decay term reads the weight the kernel has just written ($\theta_t$): "
+             "nag_mom_update runs in place.",
     )
 
 

@@ -10,7 +10,7 @@ from derive.claims.evidence import (CONSTANT, EPS, MU, Prose, by_schedule, condi
                                     proof_rows)
 from derive.equivalence import equivalence
 from derive.formulation import Assign, Formulation
-from derive.symbols import b, eps, g, lam, mu, t, theta
+from derive.symbols import b, eps, g, lam, mu, t, theta, v
 
 SURVEY = "docs/reference/formulations.md"
 
@@ -136,6 +136,44 @@ def mxnet_nag_1_6():
     constant = equivalence(get("mxnet_nag_1_5", lr=EPS, **NO_DECAY), get("mxnet_nag", lr=EPS, **NO_DECAY),
                            same_params=True)
     return by_schedule(schedule, constant, what="MXNet 1.5 → 1.6 NAG")
+
+
+def _nag_kernel_out_of_place(*, lr, momentum, weight_decay) -> Formulation:
+    """NAGMomKernel (1.6+) as its source reads when ``out`` is not the weight: both terms see the old ``w``."""
+    decayed = g[t] + weight_decay * theta[t - 1]
+    return Formulation(
+        name="mxnet_nag_kernel", title="MXNet NAGMomKernel, out != weight",
+        citation="apache/mxnet 1.9.1 src/operator/optimizer_op-inl.h NAGMomKernel",
+        state=(theta, v), params=theta, grad_at=theta[t - 1],
+        update=(Assign(v[t], momentum * v[t - 1] - lr * decayed),
+                Assign(theta[t], theta[t - 1] - momentum * v[t - 1] + (1 + momentum) * v[t])),
+        init={v: 0}, hyper={"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+
+
+@claim("MXNet-NAG-inplace", source="apache/mxnet 1.9.1 src/operator/optimizer_op-inl.h NAGMomKernel",
+       statement=r"KERNEL_ASSIGN(out, w - mom + (momentum + 1) (mom - lr (grad + wd w))); "
+                 r"mom = mom - lr (grad + wd w), after mom = momentum mom.",
+       reading=r"NAG.update, which calls the kernel with out=weight, gives the parameters of the kernel's "
+               r"formula with both $w$ the weight before the step, for every schedule and weight decay "
+               r"$\lambda$.",
+       assumptions="zero momentum; the formula read with out and weight distinct.",
+       expected="holds under a condition", condition="weight_decay = 0")
+def mxnet_nag_inplace():
+    written = _nag_kernel_out_of_place(lr=eps[t], momentum=mu[t], weight_decay=lam)
+    decay = equivalence(written, get("mxnet_nag"), same_params=True)
+    plain = equivalence(_nag_kernel_out_of_place(lr=eps[t], momentum=mu[t], weight_decay=0),
+                        get("mxnet_nag", weight_decay=0), same_params=True)
+    rows = ((Prose(r"$\lambda = 0$: ", describe(plain)), sp.S.Zero),
+            (Prose(r"$\lambda \neq 0$: ", describe(decay)), getattr(decay, "residual", sp.S.Zero)))
+    if plain and not decay:
+        return finding("holds under a condition",
+                       Prose(r"in place, the momentum's decay term reads the weight just written; equal only "
+                             r"without weight decay: ", describe(decay)),
+                       condition=condition_of(decay), rows=rows, witness=decay.witness)
+    if plain:
+        return finding("holds", Prose("in place or not, the same: ", describe(decay)), rows=rows)
+    return finding("fails", Prose(r"even without weight decay: ", describe(plain)), rows=rows,
+                   witness=plain.witness)
 
 
 def _mxnet_nag_docstring(*, lr, momentum, weight_decay) -> Formulation:
