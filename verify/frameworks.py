@@ -307,3 +307,37 @@ def judge(config, entry: str, *, hyper_dtype: bool = True):
         if why is not None:
             report = replace(report, passed=False, error=f"not checkable: {why}")
     return report
+
+
+def observed_from_record(record: dict):
+    """A run that ``scripts/frameworks/drive.py`` recorded from a real framework, as a :class:`Observed`.
+
+    The record holds the parameters after each step (row 0: the initial values), the gradient the
+    framework computed at each step and the hyperparameters it was given; the gradients are
+    injected into derive's reference as they are.
+    """
+    from verify.runner import GroupSpec, Observed, RunConfig, TensorSpec
+
+    theta = np.asarray(record["theta"], dtype=np.float64)
+    grads = np.asarray(record["grads"], dtype=np.float64)
+    steps, n = grads.shape
+    config = RunConfig(optimizer=None, options={}, groups=(GroupSpec((TensorSpec((n,)),)),), impl=None,
+                       dtype=record["dtype"], steps=steps, name=f"{record['framework']} {record['version']}")
+    hyper = {k: np.asarray(v, dtype=np.float64) for k, v in record["hyper"].items()}
+    hyper.setdefault("dampening", np.zeros(steps))
+    return Observed(config, [[theta]], [[grads]], [[np.ones(steps, bool)]], [hyper],
+                    [{"nesterov": False, "maximize": False, **record["flags"]}], np.zeros(steps, bool),
+                    np.full(steps, np.nan))
+
+
+def replay(record: dict, entry: str, *, hyper_dtype: bool = True):
+    """A recorded real-framework run (:func:`observed_from_record`) against *entry*: a Report."""
+    from verify.compare import compare
+    from verify.reference import compiled, expected
+    from verify.sweep import formulation_options
+
+    observed = observed_from_record(record)
+    if hyper_dtype:
+        observed = with_hyper_dtype(observed, entry)
+    system = compiled(entry, formulation_options(entry, observed.hyper[0], observed.flags[0]))
+    return compare(observed, expected([system], observed))

@@ -105,7 +105,7 @@ NO_DECAY = {"weight_decay": 0}
        reading=r"Without weight decay, MXNet 1.4's NAG (mxnet_nag_1_4) and 1.5's (mxnet_nag_1_5) give the same "
                r"parameters under a constant learning rate and different ones under a schedule $\varepsilon_t$.",
        assumptions=r"zero momentum buffers; momentum schedule $\mu_t$ shared; $\lambda = 0$ so that the "
-                   "placement alone is judged, then $\lambda$ separately.",
+                   r"placement alone is judged, then $\lambda$ separately.",
        expected="fails")
 def mxnet_nag_1_5():
     schedule = equivalence(get("mxnet_nag_1_4", **NO_DECAY), get("mxnet_nag_1_5", **NO_DECAY), same_params=True)
