@@ -222,6 +222,8 @@ def paddle_momentum(*, lr=None, momentum=None, weight_decay=None, nesterov=False
         hyper={"lr": lr, "momentum": m, "weight_decay": wd},
         options={"nesterov": nesterov},
         hyper_dtype={"momentum": "float32", "weight_decay": "float32"},
+        note="The op reads mu and regularization_coeff as C floats: in a float64 run they are float32 values; "
+             "the learning rate is a tensor of the parameters' dtype.",
     )
 
 

@@ -19,6 +19,7 @@ from derive.hyperparameters import resolve
 from derive.symbols import b, eps, g, ghat, lam, mu, t, theta, v
 
 KERNELS = "src/operator/optimizer_op-inl.h"
+FLOAT32_NOTE = "The kernel reads lr, momentum and wd as C floats: in a float64 run they are float32 values."
 OPTIMIZER = "python/mxnet/optimizer/optimizer.py"
 
 
@@ -44,6 +45,7 @@ def mxnet_sgd(*, lr=None, momentum=None, weight_decay=None) -> Formulation:
         init={v: 0},
         hyper={"lr": lr, "momentum": m, "weight_decay": wd},
         hyper_dtype="float32",
+        note=FLOAT32_NOTE,
     )
 
 
@@ -72,7 +74,7 @@ def mxnet_nag(*, lr=None, momentum=None, weight_decay=None) -> Formulation:
         hyper={"lr": lr, "momentum": m, "weight_decay": wd},
         hyper_dtype="float32",
         note=r"The momentum's decay term reads the weight the kernel has just written ($\theta_t$): "
-             "nag_mom_update runs in place.",
+             "nag_mom_update runs in place. " + FLOAT32_NOTE,
     )
 
 
@@ -95,6 +97,7 @@ def mxnet_nag_1_5(*, lr=None, momentum=None, weight_decay=None) -> Formulation:
         init={b: 0},
         hyper={"lr": lr, "momentum": m, "weight_decay": wd},
         hyper_dtype="float32",
+        note=FLOAT32_NOTE,
     )
 
 
