@@ -238,3 +238,18 @@ def lasagne_nesterov():
     schedule = equivalence(get("sutskever_nesterov"), get("lasagne_nesterov_momentum"))
     constant = equivalence(get("sutskever_nesterov", momentum=MU), get("lasagne_nesterov_momentum", momentum=MU))
     return by_schedule(schedule, constant, what="Nesterov → Lasagne")
+
+
+@claim("Optax-Sutskever", source="google-deepmind/optax 0.2.8 optax/_src/alias.py, sgd docstring (References)",
+       statement=r"sgd: $m_t \leftarrow g_t + \mu m_{t-1}$, $u_t \leftarrow -\alpha_t m_t$; "
+                 "References: Sutskever et al., On the importance of initialization and momentum in deep "
+                 "learning, 2013.",
+       reading=r"optax.sgd with momentum gives the parameters of Sutskever et al.'s classical momentum "
+               r"(eqs. 1-2) for every learning-rate schedule $\alpha_t$.",
+       assumptions=r"zero trace and velocity; momentum schedule $\mu_t$ shared; no weight decay.",
+       expected="holds under a condition", condition="constant learning rate")
+def optax_sutskever():
+    schedule = equivalence(get("sutskever_momentum"), get("optax_sgd", weight_decay=0), same_params=True)
+    constant = equivalence(get("sutskever_momentum", lr=EPS), get("optax_sgd", lr=EPS, weight_decay=0),
+                           same_params=True)
+    return by_schedule(schedule, constant, what="Sutskever → optax")
