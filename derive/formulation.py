@@ -27,6 +27,8 @@ import sympy as sp
 
 from derive.symbols import g, t
 
+HYPER_DTYPES = ("float16", "bfloat16", "float32", "float64")  # what Formulation.hyper_dtype may name
+
 
 @dataclass(frozen=True)
 class Assign:
@@ -56,6 +58,15 @@ class Formulation:
     values (``v[0] = 0``), ``hyper`` maps each role (``lr``, ``momentum``,
     ``dampening``, ``weight_decay``) to its symbol or exact value, and
     ``options`` records the framework flags the entry was built with.
+
+    ``hyper_dtype`` records where the framework holds hyperparameters in a
+    narrower float than the parameters (MXNet's kernels read ``float lr,
+    momentum, wd``; Paddle's ``float mu, regularization_coeff``): a dtype name
+    for every role, or a mapping from role to dtype name for some.  ``None``
+    (the default) means the update uses the exact value given (a Python float
+    in the parameters' dtype).  The mathematics is unchanged; verify's reference
+    rounds the recorded values to this dtype before comparing
+    (:meth:`dtype_of`).
     """
 
     name: str
@@ -69,6 +80,7 @@ class Formulation:
     hyper: Mapping[str, sp.Expr] = field(default_factory=dict)
     options: Mapping[str, object] = field(default_factory=dict)
     note: str = ""
+    hyper_dtype: str | Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         targets = [a.base for a in self.update]
@@ -77,6 +89,17 @@ class Formulation:
             raise ValueError(f"{self.name}: state {missing} is never assigned by the update")
         if self.params not in self.state:
             raise ValueError(f"{self.name}: params {self.params} is not a state variable")
+        dtypes = ({"": self.hyper_dtype} if isinstance(self.hyper_dtype, str)
+                  else dict(self.hyper_dtype or {}))
+        unknown = {d for d in dtypes.values() if d not in HYPER_DTYPES}
+        if unknown:
+            raise ValueError(f"{self.name}: hyper_dtype {sorted(unknown)} is not one of {', '.join(HYPER_DTYPES)}")
+
+    def dtype_of(self, role: str) -> str | None:
+        """The dtype the framework holds hyperparameter *role* in; None: exact (the given value)."""
+        if self.hyper_dtype is None or isinstance(self.hyper_dtype, str):
+            return self.hyper_dtype
+        return self.hyper_dtype.get(role)
 
     @property
     def has_first_step(self) -> bool:

@@ -47,14 +47,20 @@ def test_identify_lists_the_matching_formulations(capsys):
     assert "implements: " in capsys.readouterr().out
 
 
-def test_identify_torch_momentum_names_the_same_four_formulations_as_before(tmp_path, capsys):
+# optax's sgd and Paddle's Momentum are the same update without weight decay (tests/derive/test_frameworks.py);
+# Paddle holds mu in float32, so a check that reads Formulation.hyper_dtype drops paddle_momentum here
+TORCH_MOMENTUM_EQUALS = ["pytorch_momentum_documented", "pytorch_sgd", "tf1_momentum", "mlx_sgd", "optax_sgd",
+                         "paddle_momentum"]
+
+
+def test_identify_torch_momentum_names_every_formulation_equal_to_it(tmp_path, capsys):
     out = tmp_path / "identify.json"
     rc = main(["identify", "torch.optim:SGD", "--kwargs", '{"lr": 0.1, "momentum": 0.9}', "--json", str(out)])
     assert rc == 0
-    assert "implements: pytorch_momentum_documented, pytorch_sgd, tf1_momentum, mlx_sgd" in capsys.readouterr().out
+    assert "implements: " + ", ".join(TORCH_MOMENTUM_EQUALS) in capsys.readouterr().out
     record = json.loads(out.read_text())
     assert record["status"] == 0
-    assert record["implements"] == ["pytorch_momentum_documented", "pytorch_sgd", "tf1_momentum", "mlx_sgd"]
+    assert record["implements"] == TORCH_MOMENTUM_EQUALS
     assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()  # a plain file, not mkstemp's 0600
 
 
