@@ -20,6 +20,12 @@ values, and :meth:`Binding.bind` turns the recording into the per-role series th
     (Keras on TF, TF1 with Python floats, optax schedules, MLX, Paddle, MXNet) store lr, momentum
     and weight decay as float32 scalars even for float64 parameters.
 
+An entry may also *declare* the precision its framework holds each role in
+(``Formulation.hyper_dtype``: MXNet keeps lr, momentum and weight decay in float32, Paddle
+momentum and weight decay only); :func:`declared_precision` applies that declaration whenever
+the entry is judged, role by role, whatever ``hyper_dtype`` the caller gave (rounding to float32
+twice is rounding once, so an explicit ``"float32"`` and a declaration compose).
+
 Why round the reference rather than widen the bound: the rounded value *is* the hyperparameter
 the framework applies, the same at every step and in every element, so modelling it exactly
 keeps the tolerance model's argument intact (:mod:`verify.compare` already counts one rounding
@@ -112,3 +118,20 @@ def binding(roles=None, hyper=None, hyper_dtype: str = "float64", *, where: str 
     if hyper_dtype not in HYPER_DTYPES:
         raise VerifyError(f"{prefix}hyper_dtype must be one of {', '.join(HYPER_DTYPES)}, got {hyper_dtype!r}")
     return Binding(dict(roles), {k: float(v) for k, v in hyper.items()}, hyper_dtype)
+
+
+def declared_precision(formulation, observed):
+    """*observed* with each role that *formulation* declares narrower (``Formulation.dtype_of``)
+    rounded to that dtype, as the framework's kernel holds it; unchanged when nothing is declared."""
+    if getattr(formulation, "hyper_dtype", None) is None:
+        return observed
+    hyper = []
+    for group in observed.hyper:
+        rounded = dict(group)
+        for role, values in group.items():
+            dtype = formulation.dtype_of(role)
+            if dtype is not None and dtype != "float64":
+                with np.errstate(over="ignore"):
+                    rounded[role] = np.asarray(values, dtype=np.float64).astype(dtype).astype(np.float64)
+        hyper.append(rounded)
+    return type(observed)(**{**observed.__dict__, "hyper": hyper})

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from derive.catalogue import get
+from verify.binding import declared_precision
 
 # what each class reads as a C float (the entry's hyper_dtype says the same; a test checks they agree)
 FLOAT32_ROLES: dict[str, tuple[str, ...]] = {}
@@ -264,19 +265,9 @@ def with_hyper_dtype(observed, entry: str):
     ``Formulation.hyper_dtype`` says which roles the framework keeps in a narrower float;
     derive's exact reference then sees the value the kernel used (``0.05`` becomes
     ``float32(0.05)``). An entry with ``hyper_dtype=None`` gets *observed* back unchanged.
+    (:func:`verify.binding.declared_precision`, which every judgement applies.)
     """
-    formulation = get(entry)
-    if formulation.hyper_dtype is None:
-        return observed
-    hyper = []
-    for group in observed.hyper:
-        rounded = dict(group)
-        for role, values in group.items():
-            dtype = formulation.dtype_of(role)
-            if dtype is not None:
-                rounded[role] = np.asarray(values, dtype=np.float64).astype(dtype).astype(np.float64)
-        hyper.append(rounded)
-    return type(observed)(**{**observed.__dict__, "hyper": hyper})
+    return declared_precision(get(entry), observed)
 
 
 def judge(config, entry: str, *, hyper_dtype: bool = True):

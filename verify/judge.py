@@ -23,7 +23,7 @@ from functools import lru_cache
 from derive.catalogue import CATALOGUE
 from derive.errors import DeriveError
 from derive.formulation import Formulation
-from verify.binding import Binding, binding as make_binding
+from verify.binding import Binding, binding as make_binding, declared_precision
 from verify.checkable import indistinguishable_from_null, objective_breakdown, run_problem
 from verify.compare import Report, compare
 from verify.errors import VerifyError
@@ -74,7 +74,13 @@ def judge(entry, observed, *, exact: bool = False) -> tuple[Report, str | None]:
 
 
 def judge_with_reference(entry, observed, *, exact: bool = False):
-    """:func:`judge`, and the :class:`verify.reference.Expected` trajectory it compared with."""
+    """:func:`judge`, and the :class:`verify.reference.Expected` trajectory it compared with.
+
+    The entry's declared hyperparameter precision (``Formulation.hyper_dtype``) is applied first:
+    the reference uses the values the framework's kernel holds."""
+    from derive.catalogue import get
+
+    observed = declared_precision(entry if isinstance(entry, Formulation) else get(entry), observed)
     reference = expected(systems(entry, observed), observed, mode="exact" if exact else "float64")
     report = compare(observed, reference)
     return report, (indistinguishable_from_null(observed, reference) if report.passed else None), reference

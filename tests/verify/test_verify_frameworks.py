@@ -115,3 +115,18 @@ def test_the_real_frameworks_float64_runs_need_float32_hyperparameters(name):
         if record["dtype"] == "float64":
             assert not fw.replay(record, record["entry"], hyper_dtype=False).passed
             assert fw.replay(record, record["entry"]).passed
+
+
+def test_every_judgement_applies_the_entrys_declared_precision_role_by_role():
+    """verify.check (the public path, not this module's judge) rounds what the entry declares:
+    Paddle's momentum in float32, its lr exact; torch's exact-mu SGD then departs from it in float64."""
+    import torch
+
+    import verify
+    from verify.frameworks import PaddleMomentum
+
+    kwargs = {"lr": 0.1, "momentum": 0.9}
+    paddle = verify.check(PaddleMomentum, "paddle_momentum", kwargs, dtype="float64")
+    assert paddle.status == 0, paddle.describe()
+    torch_sgd = verify.check(torch.optim.SGD, "paddle_momentum", kwargs, dtype="float64")
+    assert torch_sgd.status == 1, torch_sgd.describe()
