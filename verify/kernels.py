@@ -266,7 +266,7 @@ def kernels():
     # error_model="numpy": x / 0 is IEEE (no Python ZeroDivisionError branch, so loops vectorize);
     # fastmath stays off, so every rounding is the one written (no contraction, no reassociation)
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    for helper in (_judge, _first, _finish_block):
+    for helper in (_judge, _first, _finish_block):  # the streams call them by global name: compiled first
         globals()[helper.__name__] = jit(helper)
     return jit(_stream_2), jit(_stream_m)
 
