@@ -205,7 +205,7 @@ def step_chunk(inputs: GroupInputs, segment: Segment, pieces) -> Chunk:
         propagate = np.where(active[:, None, None], A, np.eye(m))
         for s in range(steps):
             if active[s]:
-                _affine(A[s], xs[s], B[s, :, 0], grads[s], out=xs[s + 1])
+                _affine(A[s], xs[s], B[s], grads[s], out=xs[s + 1])
             else:  # an idle step leaves the state as it was
                 xs[s + 1] = xs[s]
         _first_non_finite(xs[1:], "the reference state", pieces)
@@ -259,17 +259,16 @@ def _step_with_evaluations(inputs, segment, pieces, x, xs, grads, A, B):
     return xs_exact, g_used, propagate, gradient
 
 
-def _affine(A: np.ndarray, x: np.ndarray, b: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
-    """``out = A x + b g`` summed left to right, term by term, as :mod:`verify.kernels` does.
+def _affine(A: np.ndarray, x: np.ndarray, B: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+    """``out = A x + B g`` summed left to right, term by term, as :mod:`verify.kernels` does.
 
     Not BLAS: whether its product fuses multiply-adds depends on the machine, and the reference
     must be the same number everywhere (and on both of compare's paths).
     """
-    for i in range(A.shape[0]):
-        np.multiply(A[i, 0], x[0], out=out[i])
-        for k in range(1, A.shape[1]):
-            out[i] += A[i, k] * x[k]
-        out[i] += b[i] * g
+    np.multiply(A[:, 0, None], x[0], out=out)
+    for k in range(1, A.shape[1]):
+        out += A[:, k, None] * x[k]
+    out += B * g
 
 
 def _combine(M: np.ndarray, X: np.ndarray) -> np.ndarray:
