@@ -131,19 +131,21 @@ def one_layer(size: int, impl: str, steps: int) -> dict:
     t0 = time.perf_counter()
     system = compiled("pytorch_sgd", formulation_options("pytorch_sgd", hyper, observed.flags[0]))
     compile_s = time.perf_counter() - t0  # once per formulation and options, then cached
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     reference = expected(system, observed)
     reference_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     report = compare(observed, reference)
     compare_s = time.perf_counter() - t0
+    verify_cpu_s = time.process_time() - cpu0  # this process's CPU time: what the load does not inflate
     stepped_in_compare = report.reference_seconds - reference.seconds  # a large run is stepped there
     record = [a for arrays in (observed.theta, observed.grads) for group in arrays for a in group]
     return {"size": size, "impl": impl, "steps": steps, "m": system.size, "step_s": observed.step_seconds,
             "run_s": observed.seconds, "compile_s": compile_s, "jit_s": jit_s,
             "reference_s": reference_s + stepped_in_compare, "compare_s": compare_s - stepped_in_compare,
             "fused_s": getattr(report, "fused_seconds", 0.0),
-            "verify_s": reference_s + compare_s, "passed": report.passed, "verdict": report.describe(),
+            "verify_s": reference_s + compare_s, "verify_cpu_s": verify_cpu_s,
+            "passed": report.passed, "verdict": report.describe(),
             "record_gb": sum(a.nbytes for a in record) / 1e9, "item": observed.theta[0][0].itemsize,
             "record_dtype": ",".join(sorted({a.dtype.name for a in record}))}
 
@@ -179,7 +181,7 @@ def size_mode(args) -> int:
     print(f"through verify.runner.run(RunConfig(...)), then expected() and compare(); "
           f"{os.cpu_count()} CPUs on this machine, shared with other work: figures are under load ({_load()})")
     header = (f"{'elements':>9} {'code':6} {'impl':8} {'step() s':>8} {'run s':>7} {'ref s':>6} {'tol+cmp s':>9} "
-              f"{'verify s':>8} {'/step()':>7} {'path':5} {'GB/s':>5} {'jit s':>5} {'RSS GB':>6} {'record':>6}  verdict")
+              f"{'verify s':>8} {'cpu s':>5} {'/step()':>7} {'path':5} {'GB/s':>5} {'jit s':>5} {'RSS GB':>6} {'record':>6}  verdict")
     print(header)
     print("-" * len(header))
     ok = True
@@ -200,7 +202,8 @@ def size_mode(args) -> int:
                 ratio = r["verify_s"] / r["step_s"]
                 jit = "-" if r.get("jit_s") is None else f"{r['jit_s']:.1f}"
                 print(f"{r['size']:9.0e} {name:6} {impl:8} {r['step_s']:8.2f} {r['run_s']:7.2f} "
-                      f"{r['reference_s']:6.2f} {r['compare_s']:9.2f} {r['verify_s']:8.2f} {ratio:7.2f} "
+                      f"{r['reference_s']:6.2f} {r['compare_s']:9.2f} {r['verify_s']:8.2f} "
+                      f"{r.get('verify_cpu_s', float('nan')):5.2f} {ratio:7.2f} "
                       f"{'fused' if fused else 'numpy':5} {moved / seconds / 1e9:5.2f} {jit:>5} "
                       f"{r['peak_rss_gb']:6.2f} {r['record_gb']:6.2f}  {'pass' if r['passed'] else r['verdict']}")
                 if name == "after":
@@ -211,7 +214,8 @@ def size_mode(args) -> int:
     print("step() s = the runner's optimizer.step(closure) time (the closure sets .grad and records it); run s = "
           "verify.runner.run, which adds drawing gradients and recording; ref s = the reference alone (expected(), "
           "plus stepping inside compare on the numpy path); tol+cmp s = the rest of compare (on the fused path: "
-          "stepping, bound and comparison in one pass); verify s = both; /step() = verify s over step() s; "
+          "stepping, bound and comparison in one pass); verify s = both; cpu s = verify s's CPU time (under load "
+          "the wall time is a multiple of it); /step() = verify s over step() s; "
           "GB/s = bytes the pass must move at least over its time (fused: gradient and observed value read; "
           "numpy: float64 state read and written, gradient read); jit s = compiling or loading the fused "
           "kernels, once per process, not in verify s; record = the trajectory and gradients recorded, GB")
