@@ -47,7 +47,9 @@ def _both(observed, monkeypatch, name="pytorch_sgd"):
 
 
 def _same(fast, slow):
-    where = lambda r: None if r.first is None else (r.first.step, r.first.group, r.first.tensor, r.first.index)  # noqa: E731
+    def where(r):
+        return None if r.first is None else (r.first.step, r.first.group, r.first.tensor, r.first.index)
+
     assert (fast.passed, where(fast), fast.error) == (slow.passed, where(slow), slow.error)
     figures = lambda r: [r.max_abs, r.max_rel, r.max_ulps, r.max_allowed_ulps] + (  # noqa: E731
         [] if r.first is None else [r.first.expected, r.first.got, r.first.abs_error, r.first.rel_error,
