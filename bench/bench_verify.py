@@ -12,15 +12,19 @@ Size mode (``--size 1e6 1e7``): one float32 parameter of that many elements, 100
 each implementation, every size in a fresh subprocess whose peak RSS is read with ``wait4``
 (one thread for torch and for numpy's BLAS unless ``--threads``: like against like).
 It goes through the user's path: ``verify.runner.run(RunConfig(...))``, which records the run
-in the tensor's own dtype (float32), then ``expected`` and ``compare``. Targets: verify's own time (reference + tolerance + comparison) <= 2x torch's
-``step()`` time on the for-loop path; peak RSS <= 1.5 GB at 1e6; 1e7 completes. The
-reference's effective bandwidth is printed beside a numpy copy's, the physical limit.
+in the tensor's own dtype (float32), then ``expected`` and ``compare``. Targets: verify's own
+time (reference + tolerance + comparison) <= 2x torch's ``step()`` time on the for-loop path;
+peak RSS <= 1.5 GB at 1e6; 1e7 completes. The pass's effective bandwidth is printed beside a
+numpy copy's, the physical limit. A large run is judged by verify.fused's single pass when numba
+is installed (its kernels are compiled, or loaded from numba's cache, before the clock starts:
+that time is printed as ``jit s``), else by the numpy path of verify.stepping.
 
     python bench/bench_verify.py [--steps 200] [--workers N]
-    python bench/bench_verify.py --size 1e5 1e6 1e7 [--steps 100] [--code DIR]
+    python bench/bench_verify.py --size 1e5 1e6 1e7 [--steps 100] [--code DIR] [--before DIR]
 
 ``--code DIR`` imports verify and derive from DIR instead (e.g. the code before a change,
-``git archive main | tar -x -C DIR``), for before/after figures from one script.
+``git archive main | tar -x -C DIR``); ``--before DIR`` runs every size and implementation with
+DIR's code too, in the same run, and prints its rows beside this tree's (before/after figures).
 """
 
 from __future__ import annotations
@@ -112,6 +116,12 @@ def one_layer(size: int, impl: str, steps: int) -> dict:
     from verify.runner import GroupSpec, RunConfig, TensorSpec, run
     from verify.sweep import formulation_options
 
+    try:  # the fused pass's kernels: compiled once per install, then loaded from numba's cache
+        from verify import fused, kernels
+
+        jit_s = kernels.warm_up() if fused.ENABLED else None
+    except ImportError:  # code from before verify.fused
+        jit_s = None
     config = RunConfig(options=OPTIONS, groups=(GroupSpec((TensorSpec((size,)),)),), impl=impl,
                        dtype="float32", steps=steps)
     observed = run(config)
@@ -121,19 +131,22 @@ def one_layer(size: int, impl: str, steps: int) -> dict:
     t0 = time.perf_counter()
     system = compiled("pytorch_sgd", formulation_options("pytorch_sgd", hyper, observed.flags[0]))
     compile_s = time.perf_counter() - t0  # once per formulation and options, then cached
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     reference = expected(system, observed)
     reference_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     report = compare(observed, reference)
     compare_s = time.perf_counter() - t0
+    verify_cpu_s = time.process_time() - cpu0  # this process's CPU time: what the load does not inflate
     stepped_in_compare = report.reference_seconds - reference.seconds  # a large run is stepped there
     record = [a for arrays in (observed.theta, observed.grads) for group in arrays for a in group]
     return {"size": size, "impl": impl, "steps": steps, "m": system.size, "step_s": observed.step_seconds,
-            "run_s": observed.seconds, "compile_s": compile_s, "reference_s": reference_s + stepped_in_compare,
-            "compare_s": compare_s - stepped_in_compare,
-            "verify_s": reference_s + compare_s, "passed": report.passed, "verdict": report.describe(),
-            "record_gb": sum(a.nbytes for a in record) / 1e9,
+            "run_s": observed.seconds, "compile_s": compile_s, "jit_s": jit_s,
+            "reference_s": reference_s + stepped_in_compare, "compare_s": compare_s - stepped_in_compare,
+            "fused_s": getattr(report, "fused_seconds", 0.0),
+            "verify_s": reference_s + compare_s, "verify_cpu_s": verify_cpu_s,
+            "passed": report.passed, "verdict": report.describe(),
+            "record_gb": sum(a.nbytes for a in record) / 1e9, "item": observed.theta[0][0].itemsize,
             "record_dtype": ",".join(sorted({a.dtype.name for a in record}))}
 
 
@@ -153,40 +166,59 @@ def _child(size: int, impl: str, steps: int, code: str, threads: int) -> dict:
     return result
 
 
+def _load() -> str:
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def size_mode(args) -> int:
     code = _code_path(sys.argv)
+    codes = ([("before", str(Path(args.before).resolve()))] if args.before else []) + [("after", code)]
     bandwidth = copy_bandwidth()
-    print(f"torch {torch.__version__}, {args.threads or 1} thread(s) for torch and numpy alike; code from {code}")
+    print(f"torch {torch.__version__}, {args.threads or 1} thread(s) for torch and numpy alike; "
+          f"code: {', '.join(f'{name} {path}' for name, path in codes)}")
     print(f"one float32 parameter, {args.steps} steps, SGD({', '.join(f'{k}={v}' for k, v in OPTIONS.items())})")
     print(f"numpy copy bandwidth {bandwidth:.1f} GB/s (read + write): the physical limit")
     print(f"through verify.runner.run(RunConfig(...)), then expected() and compare(); "
-          f"{os.cpu_count()} CPUs on this machine, shared with other work: figures are under load")
-    header = (f"{'elements':>9} {'impl':8} {'step() s':>8} {'run s':>7} {'ref s':>7} {'tol+cmp s':>9} "
-              f"{'verify s':>8} {'/step()':>7} {'ref GB/s':>8} {'RSS GB':>6} {'record':>6} {'rec dtype':>9}  verdict")
+          f"{os.cpu_count()} CPUs on this machine, shared with other work: figures are under load ({_load()})")
+    header = (f"{'elements':>9} {'code':6} {'impl':8} {'step() s':>8} {'run s':>7} {'ref s':>6} {'tol+cmp s':>9} "
+              f"{'verify s':>8} {'cpu s':>5} {'/step()':>7} {'path':5} {'GB/s':>5} {'jit s':>5} {'RSS GB':>6} {'record':>6}  verdict")
     print(header)
     print("-" * len(header))
     ok = True
     for size in args.size:
         for impl in args.impl:
-            r = _child(int(float(size)), impl, args.steps, code, args.threads or 1)
-            if "error" in r:
-                ok = False
-                print(f"{r['size']:9.0e} {impl:8} FAILED after {r['peak_rss_gb']:.2f} GB peak RSS: {r['error']}")
-                continue
-            # bytes a reference must move at least: read and write the state, read the gradient
-            moved = r["size"] * r["steps"] * (2 * 8 * r["m"] + 4)
-            ratio = r["verify_s"] / r["step_s"]
-            print(f"{r['size']:9.0e} {impl:8} {r['step_s']:8.2f} {r['run_s']:7.2f} {r['reference_s']:7.2f} "
-                  f"{r['compare_s']:9.2f} {r['verify_s']:8.2f} {ratio:7.1f} {moved / r['reference_s'] / 1e9:8.2f} "
-                  f"{r['peak_rss_gb']:6.2f} {r['record_gb']:6.2f} {r.get('record_dtype', '?'):>9}  "
-                  f"{'pass' if r['passed'] else r['verdict']}")
-            if r["size"] == 10**6:
-                ok &= r["peak_rss_gb"] <= 1.5 and (impl != "for-loop" or ratio <= 2)
-            ok &= r["passed"]
-    print("ref s = stepping the reference (in expected, or inside compare for a run too large to keep); "
-          "tol+cmp s = the bound and the comparison; verify s = both; /step() = verify s over the runner's "
-          "optimizer.step(closure) time (the closure sets .grad and records it); run s = verify.runner.run, which adds drawing gradients and recording; "
-          "record = the trajectory and gradients the runner recorded, GB")
+            for name, tree in codes:
+                r = _child(int(float(size)), impl, args.steps, tree, args.threads or 1)
+                if "error" in r:
+                    ok = False
+                    print(f"{r['size']:9.0e} {name:6} {impl:8} FAILED after {r['peak_rss_gb']:.2f} GB peak RSS: "
+                          f"{r['error']}")
+                    continue
+                fused = r.get("fused_s", 0.0) > 0
+                if fused:  # one pass reads the gradient and the observed value once; the state stays in cache
+                    moved, seconds = r["size"] * r["steps"] * 2 * r.get("item", 4), r["fused_s"]
+                else:  # stepping alone: read and write the float64 state, read the gradient
+                    moved, seconds = r["size"] * r["steps"] * (2 * 8 * r["m"] + 4), r["reference_s"]
+                ratio = r["verify_s"] / r["step_s"]
+                jit = "-" if r.get("jit_s") is None else f"{r['jit_s']:.1f}"
+                print(f"{r['size']:9.0e} {name:6} {impl:8} {r['step_s']:8.2f} {r['run_s']:7.2f} "
+                      f"{r['reference_s']:6.2f} {r['compare_s']:9.2f} {r['verify_s']:8.2f} "
+                      f"{r.get('verify_cpu_s', float('nan')):5.2f} {ratio:7.2f} "
+                      f"{'fused' if fused else 'numpy':5} {moved / seconds / 1e9:5.2f} {jit:>5} "
+                      f"{r['peak_rss_gb']:6.2f} {r['record_gb']:6.2f}  {'pass' if r['passed'] else r['verdict']}")
+                if name == "after":
+                    if r["size"] == 10**6:
+                        ok &= r["peak_rss_gb"] <= 1.5 and (impl != "for-loop" or ratio <= 2)
+                    ok &= r["passed"]
+        print(f"  ({_load()})")
+    print("step() s = the runner's optimizer.step(closure) time (the closure sets .grad and records it); run s = "
+          "verify.runner.run, which adds drawing gradients and recording; ref s = the reference alone (expected(), "
+          "plus stepping inside compare on the numpy path); tol+cmp s = the rest of compare (on the fused path: "
+          "stepping, bound and comparison in one pass); verify s = both; cpu s = verify s's CPU time (under load "
+          "the wall time is a multiple of it); /step() = verify s over step() s; "
+          "GB/s = bytes the pass must move at least over its time (fused: gradient and observed value read; "
+          "numpy: float64 state read and written, gradient read); jit s = compiling or loading the fused "
+          "kernels, once per process, not in verify s; record = the trajectory and gradients recorded, GB")
     print("OK" if ok else "MISSED A TARGET")
     return 0 if ok else 1
 
@@ -199,6 +231,8 @@ def main(argv=None) -> int:
     parser.add_argument("--size", nargs="+", default=None, help="element counts, e.g. 1e6 1e7: size mode")
     parser.add_argument("--impl", nargs="+", default=list(IMPLS), choices=IMPLS)
     parser.add_argument("--code", default=str(ROOT), help="import verify and derive from this tree")
+    parser.add_argument("--before", default=None, metavar="DIR",
+                        help="size mode: also run every row with the code in DIR, printed beside this tree's")
     parser.add_argument("--one", nargs=3, metavar=("SIZE", "IMPL", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.threads:

@@ -48,7 +48,7 @@ have="$(cat "$STAMP" 2>/dev/null || true)"
 # -I keeps the repo root off sys.path, so only installed things are found.
 if [ "$want" = "$have" ] && "$VPY" -I - <<'PY' >/dev/null 2>&1
 import importlib.metadata, importlib.util, sys
-mods = ["torch", "sympy", "numpy", "pytest", "xdist", "nbformat", "nbclient", "hypothesis", "tqdm", "sphinx", "myst_parser", "symengine"]
+mods = ["torch", "sympy", "numpy", "pytest", "xdist", "nbformat", "nbclient", "hypothesis", "tqdm", "sphinx", "myst_parser", "symengine", "numba"]
 importlib.metadata.version("sgd-derive")
 sys.exit(any(importlib.util.find_spec(m) is None for m in mods))
 PY

@@ -51,6 +51,7 @@ iterate has had, so an error is not inflated when the iterate passes near zero.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -182,20 +183,23 @@ def _shared_bound(P: np.ndarray, delta: np.ndarray, row: int) -> np.ndarray:
     E = np.zeros((m, m, size))  # E[j]: what the local errors of state column j have become
     bound = np.zeros((steps + 1, size))
     for s in range(steps):
-        E = _times_2x2(P[s], E) if m == 2 else np.einsum("ik,jkc->jic", P[s], E)
+        E = _times(P[s], E)
         for j in range(m):
             E[j, j] += delta[s, j]
-        bound[s + 1] = sign[s + 1] @ E[:, row, :]
+        np.multiply(E[0, row], sign[s + 1, 0], out=bound[s + 1])
+        for j in range(1, m):  # left to right, as verify.kernels sums it
+            bound[s + 1] += sign[s + 1, j] * E[j, row]
     return bound
 
 
-def _times_2x2(P: np.ndarray, E: np.ndarray) -> np.ndarray:
-    """``P @ E[j]`` for each j with a 2 x 2 ``P``, written out (numpy's stacked matmul is slow here)."""
+def _times(P: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """``P @ E[j]`` for each j, written out term by term, left to right (as :mod:`verify.kernels`;
+    numpy's stacked matmul is slow for a 2 x 2 ``P`` and einsum's order is its own)."""
     out = np.empty_like(E)
-    np.multiply(E[:, 0], P[0, 0], out=out[:, 0])
-    out[:, 0] += P[0, 1] * E[:, 1]
-    np.multiply(E[:, 0], P[1, 0], out=out[:, 1])
-    out[:, 1] += P[1, 1] * E[:, 1]
+    for r in range(P.shape[0]):
+        np.multiply(E[:, 0], P[r, 0], out=out[:, r])
+        for k in range(1, P.shape[1]):
+            out[:, r] += P[r, k] * E[:, k]
     return out
 
 
@@ -280,6 +284,7 @@ class Report:
     torch_seconds: float = 0.0
     reference_seconds: float = 0.0  # computing the expected trajectory
     verify_seconds: float = 0.0  # reference + tolerance + comparison
+    fused_seconds: float = 0.0  # of which in verify.fused's single pass (reference, bound and comparison at once)
     notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -302,6 +307,8 @@ def compare(observed, expected, *, label: str | None = None) -> Report:
 
 
 def _compare(observed, expected, label) -> Report:
+    from verify import fused  # imports the kernels' module; only a large run needs them
+
     dtype = observed.config.dtype
     report = Report(label or observed.config.label(), True, torch_seconds=observed.seconds,
                     reference_seconds=expected.seconds)
@@ -310,35 +317,20 @@ def _compare(observed, expected, label) -> Report:
     stepped = sum(trace.stepping_seconds for trace in expected.groups)
     for gi, trace in enumerate(expected.groups):
         observed_rows = [a.reshape(a.shape[0], -1) for a in observed.theta[gi]]
-        for chunk in trace.chunks():
-            tol = chunk_tolerance(trace, chunk, dtype)[: last + 1]
-            exp = chunk.x[: last + 1, trace.theta_row]
-            got = np.concatenate([observed_rows[ti][: last + 1, a:b] for ti, a, b in chunk.pieces], axis=1)
-            got = got.astype(np.float64, copy=False)
-            err = np.subtract(got, exp, out=got)
-            np.abs(err, out=err)
-            magnitude = np.abs(exp)
-            scale = magnitude.copy()
-            for row in range(1, len(scale)):  # the running maximum, a row at a time (cache-friendly)
-                np.maximum(scale[row - 1], scale[row], out=scale[row])
-            unit = ulp(scale, dtype)
-            rel = err / np.maximum(magnitude, SMALLEST_NORMAL[dtype], out=magnitude)
-            report.max_abs = _nan_max(report.max_abs, err)
-            report.max_rel = _nan_max(report.max_rel, rel)
-            report.max_ulps = _nan_max(report.max_ulps, err / unit)
-            report.max_allowed_ulps = max(report.max_allowed_ulps, float((tol / unit).max(initial=0)))
-            bad = ~(err <= tol)  # NaN (a diverged run) is a mismatch
-            rows = np.flatnonzero(bad.any(axis=1))
-            if not len(rows) or (first is not None and first[0] < rows[0]):
-                continue
-            step = int(rows[0])
-            column = int(np.flatnonzero(bad[step])[0])  # chunk columns run in tensor, then index, order
-            ti, flat = _locate(chunk.pieces, column)
+        verdict = None
+        if fused.applies(trace):
+            started = time.perf_counter()
+            verdict = fused.judge_group(trace, observed_rows, last, dtype)
+            report.fused_seconds += 0.0 if verdict is None else time.perf_counter() - started
+        if verdict is None:
+            verdict = _judge_chunks(trace, observed_rows, last, dtype)
+        report.max_abs = max(report.max_abs, verdict.max_abs)
+        report.max_rel = max(report.max_rel, verdict.max_rel)
+        report.max_ulps = max(report.max_ulps, verdict.max_ulps)
+        report.max_allowed_ulps = max(report.max_allowed_ulps, verdict.max_allowed_ulps)
+        if verdict.first is not None:
+            step, ti, flat, figures = verdict.first
             if first is None or (step, gi, ti, flat) < first[:4]:
-                error = np.inf if np.isnan(err[step, column]) else err[step, column]
-                figures = (exp[step, column], observed_rows[ti][step, flat], error,
-                           np.inf if np.isnan(rel[step, column]) else rel[step, column],
-                           error / unit[step, column], tol[step, column] / unit[step, column])
                 first = (step, gi, ti, flat, figures)
     # a run too large to keep is stepped here: that time is the reference's too
     report.reference_seconds += sum(trace.stepping_seconds for trace in expected.groups) - stepped
@@ -352,6 +344,44 @@ def _compare(observed, expected, label) -> Report:
         report.passed = False
         report.error = f"step {observed.failed_step}: {observed.error}"
     return report
+
+
+def _judge_chunks(trace, observed_rows, last: int, dtype: str):
+    """The numpy path: each chunk of :mod:`verify.stepping` bounded, then compared, whole arrays at a time."""
+    from verify.fused import GroupVerdict
+
+    verdict = GroupVerdict()
+    for chunk in trace.chunks():
+        tol = chunk_tolerance(trace, chunk, dtype)[: last + 1]
+        exp = chunk.x[: last + 1, trace.theta_row]
+        got = np.concatenate([observed_rows[ti][: last + 1, a:b] for ti, a, b in chunk.pieces], axis=1)
+        got = got.astype(np.float64, copy=False)
+        err = np.subtract(got, exp, out=got)
+        np.abs(err, out=err)
+        magnitude = np.abs(exp)
+        scale = magnitude.copy()
+        for row in range(1, len(scale)):  # the running maximum, a row at a time (cache-friendly)
+            np.maximum(scale[row - 1], scale[row], out=scale[row])
+        unit = ulp(scale, dtype)
+        rel = err / np.maximum(magnitude, SMALLEST_NORMAL[dtype], out=magnitude)
+        verdict.max_abs = _nan_max(verdict.max_abs, err)
+        verdict.max_rel = _nan_max(verdict.max_rel, rel)
+        verdict.max_ulps = _nan_max(verdict.max_ulps, err / unit)
+        verdict.max_allowed_ulps = max(verdict.max_allowed_ulps, float((tol / unit).max(initial=0)))
+        bad = ~(err <= tol)  # NaN (a diverged run) is a mismatch
+        rows = np.flatnonzero(bad.any(axis=1))
+        if not len(rows) or (verdict.first is not None and verdict.first[0] < rows[0]):
+            continue
+        step = int(rows[0])
+        column = int(np.flatnonzero(bad[step])[0])  # chunk columns run in tensor, then index, order
+        ti, flat = _locate(chunk.pieces, column)
+        if verdict.first is None or (step, ti, flat) < verdict.first[:3]:
+            error = np.inf if np.isnan(err[step, column]) else err[step, column]
+            figures = (exp[step, column], observed_rows[ti][step, flat], error,
+                       np.inf if np.isnan(rel[step, column]) else rel[step, column],
+                       error / unit[step, column], tol[step, column] / unit[step, column])
+            verdict.first = (step, ti, flat, figures)
+    return verdict
 
 
 def _nan_max(current: float, values: np.ndarray) -> float:

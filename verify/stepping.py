@@ -170,13 +170,24 @@ def _first_non_finite(values: np.ndarray, what: str, pieces, offset: int = 1) ->
         _require_finite(values[row], row + offset, what, pieces)
 
 
+def segment_matrices(mats: dict, segment: Segment):
+    r"""``A, B, |A|_M, |B|_M`` at each step of ``segment``: :math:`A_1, B_1` at its own first step,
+    zero magnitudes on its idle steps (nothing is computed there, so nothing rounds)."""
+    first, active = segment.first[:, None, None], segment.active[:, None, None]
+    A = np.where(first, mats["A1"], mats["A"])
+    B = np.where(first, mats["B1"], mats["B"])
+    # where, not a product: a step never reached (a run that failed) has NaN hyperparameters
+    magA = np.where(active, np.where(first, mats["magA1"], mats["magA"]), 0.0)
+    magB = np.where(active, np.where(first, mats["magB1"], mats["magB"]), 0.0)
+    return A, B, magA, magB
+
+
 def step_chunk(inputs: GroupInputs, segment: Segment, pieces) -> Chunk:
     """Step the elements ``pieces`` of ``segment`` through every step (float64, or exact)."""
     system, mats, objective, exact = inputs.system, inputs.mats, inputs.objective, inputs.exact
     steps, m = inputs.steps, system.size
-    first, active = segment.first[:, None, None], segment.active
-    A = np.where(first, mats["A1"], mats["A"])
-    B = np.where(first, mats["B1"], mats["B"])
+    active = segment.active
+    A, B, magA, magB = segment_matrices(mats, segment)
     theta0 = _gather(inputs.theta0, pieces, False)
     size = len(theta0)
     grads = None
@@ -194,14 +205,11 @@ def step_chunk(inputs: GroupInputs, segment: Segment, pieces) -> Chunk:
         propagate = np.where(active[:, None, None], A, np.eye(m))
         for s in range(steps):
             if active[s]:
-                np.matmul(A[s], xs[s], out=xs[s + 1])
-                xs[s + 1] += B[s] * grads[s]
+                _affine(A[s], xs[s], B[s], grads[s], out=xs[s + 1])
             else:  # an idle step leaves the state as it was
                 xs[s + 1] = xs[s]
         _first_non_finite(xs[1:], "the reference state", pieces)
     # |A_t|_M |x_{t-1}| + |B_t|_M |g_t|, every step at once
-    magA = np.where(first, mats["magA1"], mats["magA"]) * active[:, None, None]
-    magB = np.where(first, mats["magB1"], mats["magB"]) * active[:, None, None]
     program = _combine(magA, np.abs(xs[:-1])) + magB * np.abs(g_used)[:, None, :]
     return Chunk(pieces, active, xs, xs_exact, program, gradient, propagate)
 
@@ -249,6 +257,18 @@ def _step_with_evaluations(inputs, segment, pieces, x, xs, grads, A, B):
             xs[s + 1] = A[s] @ x_float + B[s] * g_used[s]
         _require_finite(xs[s + 1], s + 1, "the reference state", pieces)
     return xs_exact, g_used, propagate, gradient
+
+
+def _affine(A: np.ndarray, x: np.ndarray, B: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+    """``out = A x + B g`` summed left to right, term by term, as :mod:`verify.kernels` does.
+
+    Not BLAS: whether its product fuses multiply-adds depends on the machine, and the reference
+    must be the same number everywhere (and on both of compare's paths).
+    """
+    np.multiply(A[:, 0, None], x[0], out=out)
+    for k in range(1, A.shape[1]):
+        out += A[:, k, None] * x[k]
+    out += B * g
 
 
 def _combine(M: np.ndarray, X: np.ndarray) -> np.ndarray:
