@@ -69,4 +69,4 @@ def names() -> list[str]:
 
 
 # Registration order is the catalogue's reading order.
-from derive.catalogue import papers, pytorch, frameworks  # noqa: E402,F401
+from derive.catalogue import papers, pytorch, frameworks, literature, averaging  # noqa: E402,F401
