@@ -274,4 +274,4 @@ def _can_fork() -> bool:
             and threading.active_count() == 1)
 
 
-from derive.claims import placement, nesterov, interface, frameworks  # noqa: E402,F401
+from derive.claims import placement, nesterov, interface, frameworks, literature  # noqa: E402,F401
