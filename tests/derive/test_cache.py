@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Read off the claims' code by hand (grep for the entry's name and the constants naming it).
 USES_MLX = {"MLX-first-step", "B9", "D1"}
 USES_PYTORCH_MOMENTUM_DOCUMENTED = {  # directly (A*: PT) or through pytorch_nesterov_documented (B*: DOC)
-    "A1", "A2", "A3", "A4", "A5", "B2", "B2-nag", "B3", "B4", "B7", "B8", "B10", "B11", "B8-retune"}
+    "A1", "A2", "A3", "A4", "A5", "B2", "B2-nag", "B3", "B4", "B7", "B8", "B10", "B11", "B8-retune",
+    "AggMo-K1", "SPA-momentum"}  # the literature's claims that compare with PyTorch's placement
 
 
 @pytest.fixture(autouse=True)
