@@ -80,12 +80,22 @@ def qhm_sgd():
        statement=r"QHM with $\nu = 1$ is momentum SGD; QHM's buffer is damped, so momentum with learning rate "
                  r"$\alpha$ is QHM with learning rate $\alpha/(1 - \beta)$.",
        reading=r"qhm($\varepsilon_t/(1-\mu)$, $\mu$, $\nu = 1$) and torch.optim.SGD($\varepsilon_t$, $\mu$, no "
-               r"dampening) give the same parameters, for an lr schedule and a constant $\mu$.",
+               r"dampening) give the same parameters, for an lr schedule and a constant $\mu$; and qhm($\varepsilon_t$, "
+               r"$\mu$, $\nu = 1$) is the damped zero-initialised buffer (mlx_sgd with dampening $\mu$).",
        assumptions=r"$b_0 = 0$ in QHM; PyTorch's first-gradient buffer.", expected="holds")
 def qhm_momentum():
     result = equivalence(get("qhm", nu=1, lr=eps[t] / (1 - MU), momentum=MU),
                          get("pytorch_sgd", momentum=MU, dampening=0, weight_decay=0), same_params=True, values=WITNESS)
-    return _verdict(result, r"exact, the buffers differ by the factor $1 - \mu$: ", "no change of variables: ")
+    # unscaled, nu = 1 is the damped, zero-initialised buffer (MLX's SGD with dampening = momentum)
+    damped = equivalence(get("qhm", nu=1, momentum=MU), get("mlx_sgd", momentum=MU, dampening=MU, weight_decay=0),
+                         same_params=True, values=WITNESS)
+    if result and damped:
+        return finding("holds", Prose(r"exact, the buffers differ by the factor $1 - \mu$: ", describe(result),
+                                      r"; unscaled, $\nu = 1$ is the damped zero-initialised buffer: ", describe(damped)),
+                       rows=proof_rows(result.rows[-5:]))
+    failed = result if not result else damped
+    return finding("fails", Prose("no change of variables: ", describe(failed)), rows=proof_rows(failed.rows),
+                   witness=failed.witness)
 
 
 @claim("QHM-NAG", source=QHM + ", Sec. 4 (NAG)",

@@ -18,6 +18,7 @@ import itertools
 
 import pytest
 import sympy as sp
+from sympy.polys.fields import field
 from sympy.polys.rings import ring
 
 from derive.catalogue import CATALOGUE, get
@@ -89,12 +90,16 @@ def _generators(exprs) -> list:
 
 
 def polynomials(*exprs):
-    """The expanded forms of *exprs* as elements of one polynomial ring over QQ."""
+    """The expanded forms of *exprs* as elements of one polynomial ring over QQ (or its fraction field)."""
     gens = _generators(exprs)
     if not gens:
         return [sp.Rational(e) for e in exprs]
     R, *_ = ring(gens, sp.QQ)
-    return [R.from_expr(e) for e in exprs]
+    try:
+        return [R.from_expr(e) for e in exprs]
+    except ValueError:  # rational in the hyperparameters (AccSGD's c^2 xi/kappa): a field of fractions
+        F, *_ = field(gens, sp.QQ)
+        return [F.from_expr(e) for e in exprs]
 
 
 def closed_form_expression(cf, base) -> sp.Expr:
