@@ -116,5 +116,8 @@ def exact_value(expr: sp.Expr, binding: dict) -> sp.Rational:
     if not gens:
         return sp.Rational(expr)
     R, *_ = ring(gens, sp.QQ)
-    value = R.from_expr(expr).evaluate([(x, binding[gen]) for x, gen in zip(R.gens, gens)])
+    try:
+        value = R.from_expr(expr).evaluate([(x, binding[gen]) for x, gen in zip(R.gens, gens)])
+    except ValueError:  # rational in the hyperparameters: exact substitution, every leaf a Rational
+        return sp.Rational(expr.xreplace({gen: binding[gen] for gen in gens}))
     return sp.Rational(value.numerator, value.denominator)
