@@ -9,7 +9,7 @@ decay (``nu``, ``lookahead``, ``averaging``, ``beta_i``, AccSGD's ``kappa``, ``x
 passed explicitly (:data:`WITNESS`).
 
 QHM's PID claim is not encoded: the PID optimizer it maps (Recht 2018, qhoptim's ``from_pid``)
-is defined in a blog post whose form we could not check here; see the module's README row.
+is defined in a blog post whose form could not be checked here (no copy of it was at hand).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sympy as sp
 from derive.catalogue import get
 from derive.catalogue.literature import aggmo_with, c
 from derive.claims import claim
-from derive.claims.evidence import CONSTANT, EPS, MU, Prose, by_schedule, describe, finding, proof_rows
+from derive.claims.evidence import CONSTANT, EPS, MU, Prose, by_schedule, describe, finding, matrix_equation, proof_rows
 from derive.equivalence import equivalence
 from derive.symbols import eps, t
 
@@ -49,7 +49,7 @@ def _verdict(result, holds: str, fails: str):
                r"started at rest) and sutskever_momentum give the same parameters for every lr and momentum schedule.",
        assumptions=r"$v_0 = 0$ and $\theta_{-1} = \theta_0$.", expected="holds")
 def hb_classical():
-    result = equivalence(get("heavy_ball"), get("sutskever_momentum"), same_params=True, values=WITNESS)
+    result = equivalence(get("heavy_ball"), get("sutskever_momentum"), same_params=True, steps=3, values=WITNESS)
     return _verdict(result, "exact under any schedule: ", "no change of variables: ")
 
 
@@ -61,9 +61,9 @@ def hb_classical():
        expected="holds under a condition", condition="constant learning rate")
 def hb_pytorch():
     torch_form = {"dampening": 0, "weight_decay": 0}
-    schedule = equivalence(get("heavy_ball"), get("pytorch_sgd", **torch_form), same_params=True, values=WITNESS)
+    schedule = equivalence(get("heavy_ball"), get("pytorch_sgd", **torch_form), same_params=True, steps=3, values=WITNESS)
     constant = equivalence(get("heavy_ball", lr=EPS), get("pytorch_sgd", lr=EPS, **torch_form), same_params=True,
-                           values=WITNESS)
+                           steps=3, values=WITNESS)
     return by_schedule(schedule, constant, what="heavy ball → torch.optim.SGD")
 
 
@@ -72,7 +72,7 @@ def hb_pytorch():
        statement=r"QHM with $\nu = 0$ is plain SGD.",
        reading=r"qhm with $\nu = 0$ and plain_gd give the same parameters for every lr schedule.", expected="holds")
 def qhm_sgd():
-    return _verdict(equivalence(get("qhm", nu=0), get("plain_gd"), same_params=True, values=WITNESS),
+    return _verdict(equivalence(get("qhm", nu=0), get("plain_gd"), same_params=True, steps=3, values=WITNESS),
                     r"$\nu = 0$: ", "no change of variables: ")
 
 
@@ -85,10 +85,10 @@ def qhm_sgd():
        assumptions=r"$b_0 = 0$ in QHM; PyTorch's first-gradient buffer.", expected="holds")
 def qhm_momentum():
     result = equivalence(get("qhm", nu=1, lr=eps[t] / (1 - MU), momentum=MU),
-                         get("pytorch_sgd", momentum=MU, dampening=0, weight_decay=0), same_params=True, values=WITNESS)
+                         get("pytorch_sgd", momentum=MU, dampening=0, weight_decay=0), same_params=True, steps=3, values=WITNESS)
     # unscaled, nu = 1 is the damped, zero-initialised buffer (MLX's SGD with dampening = momentum)
     damped = equivalence(get("qhm", nu=1, momentum=MU), get("mlx_sgd", momentum=MU, dampening=MU, weight_decay=0),
-                         same_params=True, values=WITNESS)
+                         same_params=True, steps=3, values=WITNESS)
     if result and damped:
         return finding("holds", Prose(r"exact, the buffers differ by the factor $1 - \mu$: ", describe(result),
                                       r"; unscaled, $\nu = 1$ is the damped zero-initialised buffer: ", describe(damped)),
@@ -105,7 +105,7 @@ def qhm_momentum():
        assumptions=r"constant $\varepsilon, \mu$; the NAG form that stores the look-ahead iterate.", expected="holds")
 def qhm_nag():
     result = equivalence(get("qhm", nu=MU, lr=EPS / (1 - MU), momentum=MU),
-                         get("pytorch_nesterov_implemented", **CONSTANT), same_params=True, values=WITNESS)
+                         get("pytorch_nesterov_implemented", **CONSTANT), same_params=True, steps=3, values=WITNESS)
     return _verdict(result, r"$\nu = \beta$ is NAG: ", "no change of variables: ")
 
 
@@ -122,7 +122,7 @@ def _from_synthesized_nesterov(alpha, beta1, beta2) -> dict:
        assumptions=r"constant $\alpha, \beta_1 \neq 0, \beta_2$; both started at rest.", expected="holds")
 def qhm_snv():
     result = equivalence(get("qhm", **_from_synthesized_nesterov(ALPHA, BETA1, BETA2)),
-                         get("synthesized_nesterov", lr=ALPHA, momentum=BETA1, lookahead=BETA2), values=WITNESS)
+                         get("synthesized_nesterov", lr=ALPHA, momentum=BETA1, lookahead=BETA2), steps=3, values=WITNESS)
     return _verdict(result, "exact: ", "no change of variables: ")
 
 
@@ -139,12 +139,23 @@ L_, KAPPA, RHO = sp.symbols("L kappa rho", positive=True)
        statement=r"QHM recovers Robust Momentum (Cyrus et al. 2018): SNV with $\alpha = \kappa(1-\rho)^2(1+\rho)/L$, "
                  r"$\beta_1 = \kappa\rho^3/(\kappa-1)$, $\beta_2 = \rho^3/((\kappa-1)(1-\rho)^2(1+\rho))$.",
        reading=r"qhm with the SNV map of those parameters follows synthesized_nesterov with them, for symbolic "
-               r"$L, \kappa, \rho$.", assumptions=r"$\kappa > 1$, $0 < \rho < 1$.", expected="holds")
+               r"$L, \kappa, \rho$: QHM-SNV's change of variables (proved for symbolic $\alpha, \beta_1, \beta_2$) "
+               r"specialised, valid where $\beta_1 \neq 0, 1$.", assumptions=r"$\kappa > 1$, $0 < \rho < 1$.",
+       expected="holds")
 def qhm_rm():
+    # QHM-SNV's proof holds for symbolic alpha, beta_1, beta_2 wherever its change of variables is defined
+    # (beta_1 not 0 or 1); Robust Momentum is an instance: check it is not degenerate, then specialise S_t
     alpha, beta1, beta2 = _robust_momentum(L_, KAPPA, RHO)
-    result = equivalence(get("qhm", **_from_synthesized_nesterov(alpha, beta1, beta2)),
-                         get("synthesized_nesterov", lr=alpha, momentum=beta1, lookahead=beta2), values=WITNESS)
-    return _verdict(result, "exact: ", "no change of variables: ")
+    generic = equivalence(get("qhm", **_from_synthesized_nesterov(ALPHA, BETA1, BETA2)),
+                          get("synthesized_nesterov", lr=ALPHA, momentum=BETA1, lookahead=BETA2), steps=3, values=WITNESS)
+    degenerate = [sp.factor(e) for e in (beta1, 1 - beta1) if sp.simplify(e) == 0]
+    if not generic or degenerate:
+        return finding("fails", Prose("the SNV map does not apply: ", describe(generic) if not generic else
+                                      Prose("degenerate beta_1 ", degenerate[0])), rows=proof_rows(generic.rows))
+    S = generic.S[t].xreplace({ALPHA: alpha, BETA1: beta1, BETA2: beta2}).applyfunc(sp.factor)
+    return finding("holds", Prose(r"an instance of QHM-SNV ($\beta_1 \neq 0, 1$ for $\kappa > 1$, $0 < \rho < 1$): ",
+                                  matrix_equation("S_t", S)),
+                   rows=(("beta_1 of Robust Momentum", beta1),) + proof_rows(generic.rows[-5:]))
 
 
 @claim("QHM-TM", source=QHM + ", Sec. 4; " + QHOPTIM + " from_robust_momentum(rho=None)",
@@ -190,8 +201,8 @@ def qhm_accsgd():
 def aggmo_k1():
     single = aggmo_with(1)
     pytorch = equivalence(single(beta_1=BETA), get("pytorch_momentum_documented", momentum=BETA), same_params=True,
-                          values=WITNESS)
-    paper = equivalence(single(beta_1=BETA), get("sutskever_momentum", momentum=BETA), same_params=True, values=WITNESS)
+                          steps=3, values=WITNESS)
+    paper = equivalence(single(beta_1=BETA), get("sutskever_momentum", momentum=BETA), same_params=True, steps=3, values=WITNESS)
     rows = ((Prose("PyTorch placement: ", describe(pytorch)), getattr(pytorch, "residual", sp.S.Zero)),
             (Prose("Sutskever placement: ", describe(paper)), getattr(paper, "residual", sp.S.Zero)))
     if pytorch:
@@ -211,9 +222,9 @@ def aggmo_k1():
        condition="constant learning rate")
 def spa_momentum():
     schedule = equivalence(get("primal_averaging", lr=eps[t] / (1 - BETA), averaging=1 - BETA),
-                           get("pytorch_momentum_documented", momentum=BETA), same_params=True, values=WITNESS)
+                           get("pytorch_momentum_documented", momentum=BETA), same_params=True, steps=3, values=WITNESS)
     constant = equivalence(get("primal_averaging", lr=EPS / (1 - BETA), averaging=1 - BETA),
-                           get("pytorch_momentum_documented", lr=EPS, momentum=BETA), same_params=True, values=WITNESS)
+                           get("pytorch_momentum_documented", lr=EPS, momentum=BETA), same_params=True, steps=3, values=WITNESS)
     return by_schedule(schedule, constant, what="primal averaging → momentum")
 
 
@@ -224,11 +235,11 @@ def spa_momentum():
                "for every schedule.", assumptions=r"$z_0 = x_0$, $v_0 = 0$; $c_t \neq 0$.", expected="holds")
 def spa_schedule():
     mapped = get("sutskever_momentum", lr=c[t] * eps[t], momentum=c[t] * (1 - c[t - 1]) / c[t - 1])
-    result = equivalence(get("primal_averaging"), mapped, same_params=True, values=WITNESS)
+    result = equivalence(get("primal_averaging"), mapped, same_params=True, steps=3, values=WITNESS)
     return _verdict(result, "exact under any schedule: ", "no change of variables: ")
 
 
-STEPS = 6  # schedule-free's state (y, z, x) is redundant (y = (1-beta) z + beta x): proved step by step
+STEPS = 4  # schedule-free's state (y, z, x) is redundant (y = (1-beta) z + beta x): proved step by step
 
 
 @claim("SF-primal", source=SF + ", Sec. 2",
