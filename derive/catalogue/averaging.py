@@ -44,5 +44,5 @@ def polyak_ruppert_sgd(*, lr=None, averaging=None) -> Formulation:
     return averaged(
         plain_gd(lr=lr), name="polyak_ruppert_sgd", title="SGD with Polyak-Ruppert averaging", weight=averaging,
         citation="Polyak and Juditsky, Acceleration of stochastic approximation by averaging, SIAM J. Control "
-        "Optim. 30(4), 1992, eq. (2.2); Ruppert 1988; as written in Defazio et al. 2024, eqs. (1)-(2)",
+        "Optim. 30(4), 1992; Ruppert 1988; as written in Defazio et al. 2024, eqs. (1)-(2)",
     )

@@ -48,7 +48,7 @@ def heavy_ball(*, lr=None, momentum=None) -> Formulation:
         name="heavy_ball",
         title="Heavy ball (Polyak 1964)",
         citation="Polyak, Some methods of speeding up the convergence of iteration methods, USSR Comput. "
-        "Math. Math. Phys. 4(5), 1964, Sec. 3, eq. (9) (the two-step method); started at rest",
+        "Math. Math. Phys. 4(5), 1964, Sec. 3 (the two-step heavy-ball method); started at rest",
         state=(theta, theta_prev),
         params=theta,
         grad_at=theta[t - 1],
@@ -73,7 +73,7 @@ def qhm(*, lr=None, momentum=None, nu=None) -> Formulation:
     return Formulation(
         name="qhm",
         title="Quasi-hyperbolic momentum (Ma and Yarats 2019)",
-        citation=QHM_PAPER + ", Sec. 3, Algorithm 1 (QHM), eqs. (3)-(4)",
+        citation=QHM_PAPER + ", Sec. 3 (the QHM update); facebookresearch/qhoptim qhoptim/pyt/qhm.py",
         state=(theta, buffer_q),
         params=theta,
         grad_at=theta[t - 1],
@@ -133,7 +133,7 @@ def accsgd(*, lr=None, kappa=None, xi=None, c=None) -> Formulation:
         name="accsgd",
         title="AccSGD (Jain et al. 2018; Kidambi et al. 2018)",
         citation="Jain, Kakade, Kidambi, Netrapalli, Sidford, Accelerating stochastic gradient descent for least "
-        "squares regression, COLT 2018, Algorithm 1; as implemented in rahulkidambi/AccSGD AccSGD.py "
+        "squares regression, COLT 2018; as implemented in rahulkidambi/AccSGD AccSGD.py "
         "(Kidambi et al., ICLR 2018)",
         state=(theta, theta_long),
         params=theta,
@@ -169,7 +169,7 @@ def aggmo_with(K: int):
             name=name,
             title=f"Aggregated momentum, K = {K} (Lucas et al. 2019)",
             citation="Lucas, Sun, Zemel, Grosse, Aggregated momentum: stability through passive damping, "
-            "ICLR 2019, Sec. 3, eq. (2); AtheMathmo/AggMo src/aggmo.py",
+            "ICLR 2019, Sec. 3 (the AggMo update); AtheMathmo/AggMo src/aggmo.py",
             state=(theta, *velocities),
             params=theta,
             grad_at=theta[t - 1],
@@ -199,7 +199,7 @@ def primal_averaging(*, lr=None, averaging=None) -> Formulation:
         name="primal_averaging",
         title="Stochastic primal averaging (Defazio 2020)",
         citation="Defazio, Momentum via primal averaging: theoretical insights and learning rate schedules for "
-        "non-convex optimization, arXiv:2010.00406, 2020, Sec. 2, eqs. (3)-(4)",
+        "non-convex optimization, arXiv:2010.00406, 2020, Sec. 2 (stochastic primal averaging)",
         state=(x, z),
         params=x,
         grad_at=x[t - 1],
@@ -226,7 +226,7 @@ def schedule_free_sgd(*, lr=None, momentum=None, averaging=None) -> Formulation:
         name="schedule_free_sgd",
         title="Schedule-free SGD (Defazio et al. 2024)",
         citation="Defazio, Yang, Mehta, Mishchenko, Khaled, Cutkosky, The road less scheduled, NeurIPS 2024, "
-        "Sec. 2, eqs. (5)-(7); facebookresearch/schedule_free sgd_schedulefree_reference.py",
+        "Sec. 2 (Schedule-Free SGD); facebookresearch/schedule_free sgd_schedulefree_reference.py",
         state=(y, z, x),
         params=y,
         grad_at=y[t - 1],
