@@ -72,8 +72,19 @@ def linear_normal_form(expr: sp.Expr) -> sp.Expr:
     """*expr* expanded, with every Sum split by linearity into monomial Sums.
 
     Empty ranges are evaluated and a Product of ``1`` is ``1``; summands and
-    factors are normalised bottom-up, so equal expressions give equal trees.
+    factors are normalised bottom-up, so equal expressions give equal trees.  The
+    coefficient of each Sum is then brought to lowest terms, so rational
+    hyperparameters (AccSGD's kappa/(kappa + c xi)) cancel as polynomials do.
     """
+    out = _linear_normal_form(expr)
+    sums = sorted(out.atoms(sp.Sum), key=sp.default_sort_key)
+    if not sums or not out.is_Add:
+        return out
+    parts = sp.collect(out, sums, evaluate=False)
+    return sp.Add(*[sp.cancel(coefficient) * key for key, coefficient in parts.items()])
+
+
+def _linear_normal_form(expr: sp.Expr) -> sp.Expr:
     if expr.is_Atom or isinstance(expr, sp.Indexed):
         return expr
     if isinstance(expr, sp.Sum):
@@ -81,17 +92,17 @@ def linear_normal_form(expr: sp.Expr) -> sp.Expr:
         if length == 0:
             return sp.S.Zero
         out = []
-        for term in sp.Add.make_args(sp.expand(linear_normal_form(expr.function))):
+        for term in sp.Add.make_args(sp.expand(_linear_normal_form(expr.function))):
             inside, outside = _split(term, v)
             out.append(outside * (length if inside == 1 else _canonical_sum(inside, v, lo, hi)))
         return sp.Add(*out)
     if isinstance(expr, sp.Product):
         v, lo, hi, length = _range(expr)
-        body = sp.expand(linear_normal_form(expr.function))
+        body = sp.expand(_linear_normal_form(expr.function))
         if length == 0 or body == 1:
             return sp.S.One
         return sp.Product(body, (v, lo, hi))
-    return sp.expand(expr.func(*[linear_normal_form(a) for a in expr.args]))
+    return sp.expand(expr.func(*[_linear_normal_form(a) for a in expr.args]))
 
 
 def _height(expr: sp.Expr) -> int:

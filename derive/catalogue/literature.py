@@ -126,9 +126,10 @@ def accsgd(*, lr=None, kappa=None, xi=None, c=None) -> Formulation:
     """
     lr = resolve(lr, eps[t], "lr")
     k, s = resolve(kappa, globals()["kappa"], "kappa"), resolve(xi, globals()["xi"], "xi")
-    small = resolve(c, sp.Rational(7, 10), "c")
+    small = resolve(c, sp.Symbol("c", positive=True), "c")  # the authors' default is 7/10
     B = small**2 * s / k
-    zeta = small / (small + B)
+    zeta = sp.cancel(small / (small + B))  # kappa/(kappa + c xi): the code's zeta, in lowest terms
+    long_step = sp.cancel(B * lr * k / small)  # B times the long step delta kappa/c: c xi delta
     return Formulation(
         name="accsgd",
         title="AccSGD (Jain et al. 2018; Kidambi et al. 2018)",
@@ -139,8 +140,8 @@ def accsgd(*, lr=None, kappa=None, xi=None, c=None) -> Formulation:
         params=theta,
         grad_at=theta[t - 1],
         update=(
-            Assign(theta_long[t], (1 - B) * theta_long[t - 1] + B * theta[t - 1] - B * (lr * k / small) * g[t]),
-            Assign(theta[t], zeta * (theta[t - 1] - lr * g[t]) + (1 - zeta) * theta_long[t]),
+            Assign(theta_long[t], (1 - B) * theta_long[t - 1] + B * theta[t - 1] - long_step * g[t]),
+            Assign(theta[t], zeta * (theta[t - 1] - lr * g[t]) + sp.cancel(1 - zeta) * theta_long[t]),
         ),
         init={theta_long: theta[0]},
         hyper={"lr": lr, "kappa": k, "xi": s, "c": small},
