@@ -40,7 +40,8 @@ from derive.symbols import constant_of, g, t
 from derive.witness import TARGET, witness
 
 def _initial(f: Formulation, params0: sp.Expr) -> sp.Matrix:
-    x0 = f.initial_state()
+    # an initial value may be the parameters' own (heavy ball starts at rest: theta_{-1} = theta_0)
+    x0 = {s: sp.sympify(value).xreplace({f.params[0]: params0}) for s, value in f.initial_state().items()}
     x0[f.params] = params0
     return sp.Matrix([x0[s] for s in f.state])
 

@@ -225,7 +225,9 @@ def factored_texts(f, steps: int, *, progress: Callable[[int], object] | None = 
         for r in range(n):
             term = sympy_entry(P[r][c]) * scale
             if term != 0:
-                coefficients[r][expression_text(key)] = expression_text(term)
+                # two state variables may start at the same input (theta_{-1} = theta_0): add their terms
+                text, before = expression_text(term), coefficients[r].get(expression_text(key))
+                coefficients[r][expression_text(key)] = text if before is None else f"{before} + {text}"
     state = {str(s): {x: coefficients[r][x] for x in sorted(coefficients[r], key=input_order)}
              for r, s in enumerate(f.state)}
     return definitions, state

@@ -14,8 +14,9 @@ gradient: ``LinearSystem.first_step_differs``),
     x_T = \Phi(T,1)\,(A_1 x_0 + B_1 g_1) + \sum_{k=2}^{T} \Phi(T,k)\, B_k\, g_k .
 
 **The kernel** :math:`\Phi`.  When :math:`A_t` is triangular (up to a
-permutation of the state: no weight-decay coupling), its entries are written out
-for :math:`A_t = \begin{pmatrix} a_t & c_t \\ 0 & d_t\end{pmatrix}`:
+permutation of the state: no weight-decay coupling), its entries are written out,
+for any state size (:func:`_upper_kernel`); for
+:math:`A_t = \begin{pmatrix} a_t & c_t \\ 0 & d_t\end{pmatrix}`:
 
 .. math::
     \Phi_{00} = \prod_{i=k+1}^{T} a_i, \quad \Phi_{11} = \prod_{i=k+1}^{T} d_i, \quad
@@ -121,32 +122,63 @@ def _product(factor: sp.Expr, lo, hi) -> sp.Expr:
 
 
 def _triangular_order(A: sp.Matrix) -> tuple[int, ...] | None:
-    """A state order that makes *A* upper triangular (sizes 1 and 2), else ``None``."""
+    """A state order that makes *A* upper triangular, else ``None`` (a cycle couples the state).
+
+    Row ``r`` reads column ``c`` when ``A[r, c] != 0``; a variable goes after every variable it
+    reads, so the order is built from the end, each time taking the latest-declared variable
+    whose readings are all placed (sizes 1 and 2 keep their former orders).
+    """
     n = A.shape[0]
-    if n == 1:
-        return (0,)
-    if n == 2:
-        if A[1, 0] == 0:
-            return (0, 1)
-        if A[0, 1] == 0:
-            return (1, 0)
-    return None
+    reads = {r: {c for c in range(n) if c != r and A[r, c] != 0} for r in range(n)}
+    tail: list[int] = []
+    while len(tail) < n:
+        ready = [r for r in range(n) if r not in tail and reads[r] <= set(tail)]
+        if not ready:
+            return None
+        tail.insert(0, max(ready))
+    return tuple(tail)
+
+
+def _index(depth: int) -> sp.Symbol:
+    """The summation index of a kernel entry ``depth`` steps above the diagonal: j, j_2, j_3, ..."""
+    return j if depth == 1 else sp.Symbol(f"j_{depth}", integer=True, positive=True)
+
+
+def _upper_kernel(P: sp.Matrix) -> sp.Matrix:
+    r"""Entries of :math:`\Phi(T,k)` for an upper-triangular step :math:`P_t`, any size.
+
+    .. math:: \Phi_{rr} = \prod_{i=k+1}^{T} P_{rr}(i), \qquad
+              \Phi_{rc} = \sum_{j=k+1}^{T} \sum_{m=r}^{c-1} \Phi_{rm}(T, j)\, P_{mc}(j)
+                          \prod_{i=k+1}^{j-1} P_{cc}(i) \quad (r < c):
+
+    the mass of variable :math:`c` stays on the diagonal until step :math:`j`, moves to
+    :math:`m < c` there and is carried to :math:`T` by the kernel itself.  An entry
+    :math:`d = c - r` above the diagonal sums over its own index (:func:`_index`), so nested
+    sums never capture each other's.
+    """
+    n = P.shape[0]
+    E = sp.zeros(n, n)
+    for r in range(n):
+        E[r, r] = _product(P[r, r], k + 1, T)
+    for depth in range(1, n):
+        for r in range(n - depth):
+            col = r + depth
+            J = _index(depth)
+            body = sum((E[r, m].subs(k, J) * P[m, col].subs(t, J) for m in range(r, col) if P[m, col] != 0), sp.S.Zero)
+            if body != 0:
+                E[r, col] = sp.Sum(body * _product(P[col, col], k + 1, J - 1), (J, k + 1, T))
+    return E
 
 
 def transition_kernel(system: LinearSystem) -> TransitionKernel:
     """The kernel of *system*: explicit when ``A_t`` is triangular, named otherwise."""
     A, n = sp.ImmutableMatrix(system.A), system.size
     order = _triangular_order(A)
-    if order is None:
+    # a variable nothing reads and that does not read itself (a zero diagonal, schedule-free's y)
+    # would need 0**(T-k) terms the induction's rules cannot peel: its kernel stays named
+    if order is None or any(A[r, r] == 0 for r in range(n)):
         return TransitionKernel(A, sp.ImmutableMatrix(n, n, lambda r, c: Phi[T, k, r, c]), False)
-    P = A.extract(list(order), list(order))
-    E = sp.zeros(n, n)
-    E[0, 0] = _product(P[0, 0], k + 1, T)
-    if n == 2:
-        E[1, 1] = _product(P[1, 1], k + 1, T)
-        if P[0, 1] != 0:
-            E[0, 1] = sp.Sum(_product(P[0, 0], j + 1, T) * P[0, 1].subs(t, j)
-                             * _product(P[1, 1], k + 1, j - 1), (j, k + 1, T))
+    E = _upper_kernel(A.extract(list(order), list(order)))
     entries = sp.zeros(n, n)
     for r in range(n):
         for c in range(n):

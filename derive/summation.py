@@ -8,7 +8,9 @@ than left to ``simplify``:
 * **peeling the last term**: :math:`\sum_{v=a}^{n+1} f_v = \sum_{v=a}^{n} f_v + f_{n+1}`
   and :math:`\prod_{v=a}^{n+1} f_v = \bigl(\prod_{v=a}^{n} f_v\bigr) f_{n+1}`;
 * **sum linearity**: :math:`\sum_v (c\,f_v + c'\,f'_v) = c\sum_v f_v + c'\sum_v f'_v`
-  for :math:`c, c'` free of :math:`v`.
+  for :math:`c, c'` free of :math:`v`;
+* **renaming the index**: :math:`\sum_{j} f_j = \sum_{j'} f_{j'}` (nested kernel entries of a
+  state larger than 2 sum over different index names).
 
 :func:`linear_normal_form` writes an expression as a polynomial in monomial
 Sums and Products (each summand a single monomial, constants pulled out), so two
@@ -70,8 +72,19 @@ def linear_normal_form(expr: sp.Expr) -> sp.Expr:
     """*expr* expanded, with every Sum split by linearity into monomial Sums.
 
     Empty ranges are evaluated and a Product of ``1`` is ``1``; summands and
-    factors are normalised bottom-up, so equal expressions give equal trees.
+    factors are normalised bottom-up, so equal expressions give equal trees.  The
+    coefficient of each Sum is then brought to lowest terms, so rational
+    hyperparameters (AccSGD's kappa/(kappa + c xi)) cancel as polynomials do.
     """
+    out = _linear_normal_form(expr)
+    sums = sorted(out.atoms(sp.Sum), key=sp.default_sort_key)
+    if not sums or not out.is_Add:
+        return out
+    parts = sp.collect(out, sums, evaluate=False)
+    return sp.Add(*[sp.cancel(coefficient) * key for key, coefficient in parts.items()])
+
+
+def _linear_normal_form(expr: sp.Expr) -> sp.Expr:
     if expr.is_Atom or isinstance(expr, sp.Indexed):
         return expr
     if isinstance(expr, sp.Sum):
@@ -79,17 +92,37 @@ def linear_normal_form(expr: sp.Expr) -> sp.Expr:
         if length == 0:
             return sp.S.Zero
         out = []
-        for term in sp.Add.make_args(sp.expand(linear_normal_form(expr.function))):
+        for term in sp.Add.make_args(sp.expand(_linear_normal_form(expr.function))):
             inside, outside = _split(term, v)
-            out.append(outside * (length if inside == 1 else sp.Sum(inside, (v, lo, hi))))
+            out.append(outside * (length if inside == 1 else _canonical_sum(inside, v, lo, hi)))
         return sp.Add(*out)
     if isinstance(expr, sp.Product):
         v, lo, hi, length = _range(expr)
-        body = sp.expand(linear_normal_form(expr.function))
+        body = sp.expand(_linear_normal_form(expr.function))
         if length == 0 or body == 1:
             return sp.S.One
         return sp.Product(body, (v, lo, hi))
-    return sp.expand(expr.func(*[linear_normal_form(a) for a in expr.args]))
+    return sp.expand(expr.func(*[_linear_normal_form(a) for a in expr.args]))
+
+
+def _height(expr: sp.Expr) -> int:
+    """How many Sums nest inside *expr* (0 for none)."""
+    if expr.is_Atom or isinstance(expr, sp.Indexed):
+        return 0
+    inner = max((_height(a) for a in expr.args), default=0)
+    return inner + 1 if isinstance(expr, sp.Sum) else inner
+
+
+def _canonical_sum(body: sp.Expr, v: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Sum:
+    """``Sum(body, (v, lo, hi))`` with its index renamed by the sum's height (alpha-equivalence).
+
+    Two sums that differ only in the name of their index (``j`` and ``j_2``, as nested kernel
+    entries write them) become the same tree; the name is fresh (never a free symbol) and
+    differs from every index inside the body, whose sums are lower.
+    """
+    height = _height(body) + 1
+    index = sp.Symbol(f"_sum{height}", integer=True)
+    return sp.Sum(body.xreplace({v: index}), (index, lo, hi))
 
 
 def instantiate(expr: sp.Expr, name: Callable[[sp.Indexed], sp.Expr] | None = None) -> sp.Expr:
@@ -127,4 +160,7 @@ def same_polynomial(left: sp.Expr, right: sp.Expr) -> bool:
     if not gens:
         return sp.nsimplify(difference) == 0 if difference.has(sp.Float) else difference == 0
     R, *_ = ring(gens, sp.QQ)
-    return R.from_expr(difference) == 0
+    try:
+        return R.from_expr(difference) == 0
+    except ValueError:  # rational in the hyperparameters (AccSGD's c^2 xi/kappa): cancel instead
+        return sp.cancel(sp.together(difference)) == 0

@@ -70,7 +70,7 @@ def _affine(exprs, variables, name: str, what: str) -> sp.Matrix:
     """Jacobian of *exprs* in *variables*, refusing a non-affine or offset part."""
     J = sp.Matrix([[sp.diff(e, x) for x in variables] for e in exprs])
     residual = sp.Matrix(exprs) - J * sp.Matrix(variables)
-    residual = residual.applyfunc(sp.expand)
+    residual = residual.applyfunc(lambda e: sp.cancel(sp.expand(e)))  # rational hyperparameters (lr/(1-mu))
     if any(r != 0 for r in residual) or any(x in J.free_symbols for x in variables):
         raise DeriveError(f"{name}: {what} is not linear in the state and gradient (residual {list(residual)})")
     return J

@@ -131,8 +131,11 @@ class ClosedForm:
                 u = float(inputs["g"][k - 1])
             total += P @ B * u
             P = P @ A
+        given = {key: sp.sympify(value) for key, value in inputs.items() if isinstance(key, sp.Basic)}
+        # a declared initial value may read the parameters' own (theta_{-1} = theta_0)
         x0 = np.array([float(sp.sympify(inputs.get(s[0], 0)) if not (s in self.formulation.init)
-                             else float(self.formulation.init[s])) for s in self.formulation.state])
+                             else float(sp.sympify(self.formulation.init[s]).xreplace(given)))
+                       for s in self.formulation.state])
         total += P @ x0
         return {s: total[r] for r, s in enumerate(self.formulation.state)}
 

@@ -139,7 +139,8 @@ def exact_trajectory(f: Formulation, steps: int, *, values: dict | None = None,
     """Run *f*'s program in exact rationals on ``f(θ) = hθ²/2 - qθ``; state after each step."""
     obj = dict(WITNESS_OBJECTIVE, **(objective or {}))
     num = hyper_values(f, steps, values, among=among)
-    state = f.initial_state()
+    # an initial value may be the parameters' own (theta_{-1} = theta_0): bind it too
+    state = {s: sp.sympify(value).xreplace({f.params[0]: obj["theta0"]}) for s, value in f.initial_state().items()}
     state[f.params] = obj["theta0"]
     states = [dict(state)]
     for k in range(1, steps + 1):

@@ -173,7 +173,7 @@ class CompiledSystem:
         f = self.formulation
         rows = []
         for base, value in f.initial_state().items():
-            if base == f.params:
+            if base == f.params or value == f.params[0]:  # the parameters, or a copy of them (x_0 = theta_0)
                 rows.append([Fraction(float(v)) for v in theta0] if exact else theta0)
             elif value.is_number:
                 rows.append([Fraction(int(value.p), int(value.q))] * len(theta0) if exact

@@ -19,9 +19,10 @@ from derive.claims.dependencies import module_text, split
 ROOT = Path(__file__).resolve().parents[2]
 
 # Read off the claims' code by hand (grep for the entry's name and the constants naming it).
-USES_MLX = {"MLX-first-step", "B9", "D1"}
+USES_MLX = {"MLX-first-step", "B9", "D1", "QHM-momentum"}
 USES_PYTORCH_MOMENTUM_DOCUMENTED = {  # directly (A*: PT) or through pytorch_nesterov_documented (B*: DOC)
-    "A1", "A2", "A3", "A4", "A5", "B2", "B2-nag", "B3", "B4", "B7", "B8", "B10", "B11", "B8-retune"}
+    "A1", "A2", "A3", "A4", "A5", "B2", "B2-nag", "B3", "B4", "B7", "B8", "B10", "B11", "B8-retune",
+    "AggMo-K1", "SPA-momentum"}  # the literature's claims that compare with PyTorch's placement
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +70,8 @@ def test_editing_an_entry_that_another_entry_calls_moves_the_callers_claims_too(
 def test_editing_a_catalogue_module_outside_its_entries_moves_the_claims_of_every_entry_there():
     changed = moved(edited("derive.catalogue.frameworks"))
     builds_frameworks = {"B5", "B9", "D1", "TF1-approx", "Chainer-NAG", "MLX-first-step", "Keras-decay",
-                         "MXNet-SGD-doc", "Lasagne-Nesterov", "Optax-Sutskever"}  # caffe_sgd, lasagne, optax
+                         "MXNet-SGD-doc", "Lasagne-Nesterov", "Optax-Sutskever",  # caffe_sgd, lasagne, optax
+                         "QHM-momentum"}
     assert changed == builds_frameworks
 
 

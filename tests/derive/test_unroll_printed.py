@@ -140,6 +140,10 @@ def sympy_free(f):
     bases = {str(s.label): s for s in f.state}
     bases.update({"epsilon": symbols.eps, "mu": symbols.mu, "g": symbols.g})
     scalars = {"tau": symbols.tau, "lambda": symbols.lam}
+    for expr in f.hyper.values():  # the roles beyond the house symbols (nu, beta_i, c_t, ...)
+        expr = sp.sympify(expr)
+        bases.update({str(a.base.label): a.base for a in expr.atoms(sp.Indexed)})
+        scalars.update({x.name: x for x in expr.free_symbols if isinstance(x, sp.Symbol) and x.name != "t"})
 
     def free(name, indices):
         return bases[name][indices] if indices else scalars[name]

@@ -18,6 +18,7 @@ import itertools
 
 import pytest
 import sympy as sp
+from sympy.polys.fields import field
 from sympy.polys.rings import ring
 
 from derive.catalogue import CATALOGUE, get
@@ -89,12 +90,16 @@ def _generators(exprs) -> list:
 
 
 def polynomials(*exprs):
-    """The expanded forms of *exprs* as elements of one polynomial ring over QQ."""
+    """The expanded forms of *exprs* as elements of one polynomial ring over QQ (or its fraction field)."""
     gens = _generators(exprs)
     if not gens:
         return [sp.Rational(e) for e in exprs]
     R, *_ = ring(gens, sp.QQ)
-    return [R.from_expr(e) for e in exprs]
+    try:
+        return [R.from_expr(e) for e in exprs]
+    except ValueError:  # rational in the hyperparameters (AccSGD's c^2 xi/kappa): a field of fractions
+        F, *_ = field(gens, sp.QQ)
+        return [F.from_expr(e) for e in exprs]
 
 
 def closed_form_expression(cf, base) -> sp.Expr:
@@ -111,5 +116,8 @@ def exact_value(expr: sp.Expr, binding: dict) -> sp.Rational:
     if not gens:
         return sp.Rational(expr)
     R, *_ = ring(gens, sp.QQ)
-    value = R.from_expr(expr).evaluate([(x, binding[gen]) for x, gen in zip(R.gens, gens)])
+    try:
+        value = R.from_expr(expr).evaluate([(x, binding[gen]) for x, gen in zip(R.gens, gens)])
+    except ValueError:  # rational in the hyperparameters: exact substitution, every leaf a Rational
+        return sp.Rational(expr.xreplace({gen: binding[gen] for gen in gens}))
     return sp.Rational(value.numerator, value.denominator)

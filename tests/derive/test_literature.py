@@ -1,0 +1,107 @@
+"""The literature's entries: state sizes beyond 2 in the symbolic closed form, AggMo's factory,
+iterate averaging as a read-out, initial values equal to the parameters', and false variants of
+the papers' parameter maps refuted."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from derive.catalogue import get
+from derive.catalogue.averaging import averaged, theta_avg
+from derive.catalogue.literature import aggmo_with, theta_prev
+from derive.equivalence import equivalence
+from derive.formulation import Assign, Formulation
+from derive.induction import _triangular_order, symbolic_closed_form, transition_kernel
+from derive.summation import linear_normal_form
+from derive.symbols import T, b, eps, g, j, k, mu, t, theta, v
+from derive.system import linear_system
+from derive.unroll import closed_form
+from derive.witness import exact_trajectory
+
+NU = sp.Symbol("nu")
+WITNESS = {"nu": sp.Rational(1, 3), "lookahead": sp.Rational(1, 5)}
+
+
+def chain() -> Formulation:
+    """Three buffers in a chain (theta reads v reads b): kernel entries two steps above the diagonal."""
+    return Formulation(name="chain", title="chain", citation="test", state=(theta, v, b), params=theta,
+                       grad_at=theta[t - 1], init={v: 0, b: 0},
+                       update=(Assign(b[t], mu[t] * b[t - 1] + g[t]), Assign(v[t], NU * v[t - 1] + b[t]),
+                               Assign(theta[t], theta[t - 1] - eps[t] * v[t])))
+
+
+@pytest.mark.parametrize("f", [get("aggmo"), chain(), aggmo_with(5)()], ids=["aggmo", "chain", "aggmo_5"])
+def test_a_triangular_step_beyond_two_states_gets_an_explicit_kernel_proved_by_induction(f):
+    scf = symbolic_closed_form(f)  # raises if the proof or the comparison with the unroll fails
+    assert scf.kernel.explicit and scf.verified_up_to == 8
+    assert len(f.state) > 2
+
+
+def test_a_nested_kernel_entry_sums_over_its_own_index():
+    entry = transition_kernel(linear_system(chain())).entries[0, 2]
+    outer = entry if isinstance(entry, sp.Sum) else next(iter(entry.atoms(sp.Sum)))
+    inner = {s.limits[0][0] for s in outer.function.atoms(sp.Sum)}
+    assert outer.limits[0][0] != j and inner == {j}
+
+
+def test_the_triangular_order_is_found_for_any_permutation_and_refused_for_a_cycle():
+    A = sp.Matrix([[1, 0, 0], [2, 3, 0], [0, 4, 5]])  # lower triangular: reversed order
+    order = _triangular_order(A)
+    P = A.extract(list(order), list(order))
+    assert order == (2, 1, 0) and all(P[r, c] == 0 for r in range(3) for c in range(r))
+    assert _triangular_order(sp.Matrix([[1, 2, 0], [0, 1, 3], [4, 0, 1]])) is None
+
+
+def test_sums_that_differ_only_in_their_index_name_cancel():
+    j2 = sp.Symbol("j_2", integer=True, positive=True)
+    left, right = sp.Sum(mu[j], (j, k + 1, T)), sp.Sum(mu[j2], (j2, k + 1, T))
+    assert linear_normal_form(left - right) == 0
+    assert linear_normal_form(left - sp.Sum(mu[j2 + 1], (j2, k + 1, T))) != 0
+
+
+def test_aggmo_factory_takes_K_and_refuses_a_non_positive_one():
+    f = aggmo_with(2)(lr="0.1", beta_1=0, beta_2="0.9")
+    assert len(f.state) == 3 and f.hyper["beta_2"] == sp.Rational(9, 10)
+    with pytest.raises(ValueError, match="K >= 1"):
+        aggmo_with(0)
+
+
+def test_heavy_ball_starts_at_rest_the_previous_iterate_is_the_initial_one():
+    f = get("heavy_ball")
+    cf = closed_form(f, 1)
+    assert f.init[theta_prev] == theta[0]
+    assert sp.expand(cf.expression() - (theta[0] - eps[1] * g[1])) == 0
+    assert exact_trajectory(f, 1)[0][theta_prev] == exact_trajectory(f, 1)[0][theta]
+
+
+def test_averaging_is_a_read_out_the_entry_trajectory_is_unchanged_and_the_average_is_the_mean():
+    f = averaged(get("pytorch_sgd", weight_decay=0), name="avg", title="avg", citation="test", weight=1 / t)
+    plain = exact_trajectory(get("pytorch_sgd", weight_decay=0), 4)
+    states = exact_trajectory(f, 4)
+    for n in range(1, 5):
+        assert states[n][theta] == plain[n][theta]
+        assert states[n][theta_avg] == sum(plain[m][theta] for m in range(1, n + 1)) / n
+    with pytest.raises(ValueError, match="already has"):
+        averaged(f, name="x", title="x", citation="x")
+
+
+def test_ema_read_out_with_a_constant_weight_is_the_exponential_average():
+    f = averaged(get("plain_gd"), name="ema", title="ema", citation="test", weight=sp.Rational(1, 10))
+    s = exact_trajectory(f, 2)
+    assert s[2][theta_avg] == sp.Rational(81, 100) * s[0][theta] + sp.Rational(9, 100) * s[1][theta] \
+        + sp.Rational(1, 10) * s[2][theta]
+
+
+def test_a_wrong_snv_map_is_refuted_with_a_witness():
+    alpha, b1, b2 = sp.symbols("alpha beta_1 beta_2", positive=True)
+    wrong = get("qhm", lr=alpha / (1 - b1), momentum=b1, nu=1 - b2 / b1)  # the (1 - beta1) factor dropped
+    result = equivalence(wrong, get("synthesized_nesterov", lr=alpha, momentum=b1, lookahead=b2), values=WITNESS)
+    assert not result and result.witness is not None
+
+
+def test_qhm_nag_needs_the_lr_scaled_by_one_minus_beta():
+    e, m = sp.symbols("epsilon mu", positive=True)
+    unscaled = equivalence(get("qhm", nu=m, lr=e, momentum=m), get("pytorch_nesterov_implemented", lr=e, momentum=m),
+                           same_params=True, values=WITNESS)
+    assert not unscaled

@@ -1,0 +1,65 @@
+"""The literature's optimizers (written from the papers and the authors' code) follow derive's
+catalogue entries in torch, and the checks tell the entries apart where the claims say they differ."""
+
+import pytest
+
+pytest.importorskip("torch")
+
+from verify.literature import (  # noqa: E402
+    ENTRIES, QHM, AccSGD, AggMo, HeavyBall, PolyakRuppertSGD, PrimalAveraging, ScheduleFreeSGD,
+    SynthesizedNesterov, average_readout, check,
+)
+from verify.objectives import QUARTIC  # noqa: E402
+from verify.runner import RunConfig  # noqa: E402
+
+OPTIONS = {
+    HeavyBall: {"lr": 0.05, "momentum": 0.9},
+    QHM: {"lr": 0.5, "momentum": 0.9, "nu": 0.7},
+    SynthesizedNesterov: {"lr": 0.05, "momentum": 0.9, "lookahead": 0.6},
+    AccSGD: {"lr": 0.05, "kappa": 100.0, "xi": 5.0, "c": 0.7},
+    AggMo: {"lr": 0.05, "betas": (0.0, 0.9, 0.99)},
+    PrimalAveraging: {"lr": 0.05, "averaging": "1/t"},
+    ScheduleFreeSGD: {"lr": 0.05, "momentum": 0.9, "averaging": "1/t"},
+    PolyakRuppertSGD: {"lr": 0.05, "averaging": "1/(t+1)"},
+}
+CASES = [(opt, schedule, objective, dtype) for opt in OPTIONS for schedule in ("constant", "explicit")
+         for objective in (None, QUARTIC) for dtype in ("float64", "float32")]
+
+
+def _config(optimizer, **changes):
+    return RunConfig(optimizer=optimizer, options=OPTIONS[optimizer], impl=None, steps=40).with_(**changes)
+
+
+@pytest.mark.parametrize("optimizer, schedule, objective, dtype", CASES,
+                         ids=lambda v: getattr(v, "__name__", getattr(v, "name", str(v))))
+def test_literature_optimizer_follows_its_catalogue_entry(optimizer, schedule, objective, dtype):
+    report = check(_config(optimizer, schedule=schedule, objective=objective, dtype=dtype), ENTRIES[optimizer]).report
+    assert report.passed, report.describe()
+
+
+def test_heavy_ball_is_pytorchs_momentum_only_under_a_constant_lr():
+    assert check(_config(HeavyBall), "pytorch_momentum_documented").report.passed
+    report = check(_config(HeavyBall, schedule="explicit"), "pytorch_momentum_documented").report
+    assert not report.passed and report.first is not None and report.first.step <= 3
+
+
+def test_look_ahead_gradient_tells_synthesized_nesterov_from_heavy_ball():
+    report = check(_config(SynthesizedNesterov, objective=QUARTIC), "heavy_ball").report
+    assert not report.passed and report.first.step <= 2
+
+
+def test_schedule_free_reference_weights_are_not_the_papers():
+    """The implementation's 1/t (initial point weight 0) against the paper's 1/(t+1): claim SF-reference-weights."""
+    def implementation(params, **options):
+        return ScheduleFreeSGD(params, **{**options, "averaging": "1/t"})
+
+    config = RunConfig(optimizer=implementation, options={**OPTIONS[ScheduleFreeSGD], "averaging": "1/(t+1)"},
+                       impl=None, steps=40, objective=QUARTIC)
+    report = check(config, "schedule_free_sgd").report
+    assert not report.passed and report.first.step == 1
+
+
+def test_polyak_ruppert_average_is_read_out_of_the_state():
+    config = _config(PolyakRuppertSGD, objective=QUARTIC, readout=average_readout)
+    assert check(config, "polyak_ruppert_sgd", readout_row="thetabar").report.passed
+    assert not check(config, "polyak_ruppert_sgd").report.passed  # the average is not the iterate

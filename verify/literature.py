@@ -1,0 +1,317 @@
+r"""torch optimizers for the linear-momentum literature, and their check against derive's entries.
+
+Each optimizer is written from its paper (or its authors' code), independently of derive's
+program, and :func:`check` compares its run with the catalogue entry's linear system:
+
+* :class:`HeavyBall` -- :math:`\theta_t = \theta_{t-1} - \varepsilon_t g_t + \mu_t(\theta_{t-1} - \theta_{t-2})`
+  (Polyak 1964), started at rest;
+* :class:`QHM` -- :math:`b_t = \beta b_{t-1} + (1-\beta) g_t`, :math:`\theta_t = \theta_{t-1} - \alpha[(1-\nu) g_t + \nu b_t]`
+  (Ma and Yarats 2019);
+* :class:`SynthesizedNesterov` -- heavy ball with the gradient at
+  :math:`\theta_{t-1} + \gamma(\theta_{t-1} - \theta_{t-2})`, through the closure (Lessard et al. 2016);
+* :class:`AccSGD` -- Kidambi et al.'s short and long steps;
+* :class:`AggMo` -- :math:`K` velocities :math:`v^{(i)} = \beta^{(i)} v^{(i)} - g`, step :math:`\gamma/K \sum_i v^{(i)}`;
+* :class:`PrimalAveraging` -- SGD on :math:`z`, the gradient at the average :math:`x` (Defazio 2020);
+* :class:`ScheduleFreeSGD` -- the parameter holds :math:`y = (1-\beta) z + \beta x` (Defazio et al. 2024);
+* :class:`PolyakRuppertSGD` -- plain SGD keeping the averaged iterate in its state.
+
+The averaging weight :math:`c_t` is a rule of the step: ``"1/t"``, ``"1/(t+1)"`` or a constant.
+The runner records lr and momentum; :func:`check` adds the other roles' values (``nu``,
+``averaging``, ...) from the run's options, so the reference binds every role by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from verify.compare import compare
+from verify.reference import UnsupportedRun, compiled, expected
+from verify.runner import RunConfig, run
+from verify.sweep import Outcome, formulation_options
+
+
+def weight(rule, step: int) -> float:
+    """The averaging weight :math:`c_t` of *rule* at *step* (1-based)."""
+    if rule == "1/t":
+        return 1.0 / step
+    if rule == "1/(t+1)":
+        return 1.0 / (step + 1)
+    return float(rule)
+
+
+class _Literature(torch.optim.Optimizer):
+    """Shared plumbing: defaults validated, a per-parameter state, one step count per group."""
+
+    def __init__(self, params, defaults: dict):
+        if float(defaults["lr"]) < 0:
+            raise ValueError(f"Invalid learning rate: lr={defaults['lr']}; it must be >= 0")
+        super().__init__(params, defaults)
+
+    def _state(self, p: torch.Tensor, **initial) -> dict:
+        state = self.state[p]
+        if not state:
+            for key, value in initial.items():
+                state[key] = value(p) if callable(value) else value
+        return state
+
+    @staticmethod
+    def _count(group) -> int:
+        group["step_count"] = group.get("step_count", 0) + 1
+        return group["step_count"]
+
+    def _closure(self, closure):
+        if closure is None:
+            return None
+        with torch.enable_grad():
+            return closure()
+
+
+def _copy(p):
+    return p.detach().clone(memory_format=torch.preserve_format)
+
+
+def _zeros(p):
+    return torch.zeros_like(p, memory_format=torch.preserve_format)
+
+
+class HeavyBall(_Literature):
+    def __init__(self, params, lr=1e-3, momentum=0.9):
+        super().__init__(params, {"lr": lr, "momentum": momentum})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, mu = float(group["lr"]), float(group["momentum"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self._state(p, previous=_copy)
+                previous = state["previous"]
+                new = p + mu * (p - previous) - lr * p.grad
+                previous.copy_(p)
+                p.copy_(new)
+        return loss
+
+
+class QHM(_Literature):
+    def __init__(self, params, lr=1e-3, momentum=0.999, nu=0.7):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "nu": nu})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, beta, nu = float(group["lr"]), float(group["momentum"]), float(group["nu"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                buffer = self._state(p, buffer=_zeros)["buffer"]
+                buffer.mul_(beta).add_(p.grad, alpha=1 - beta)
+                p.sub_(lr * ((1 - nu) * p.grad + nu * buffer))
+        return loss
+
+
+class SynthesizedNesterov(_Literature):
+    """Needs ``step(closure)``: the gradient is taken at the look-ahead point."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.9, lookahead=0.5):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "lookahead": lookahead})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is None:
+            raise RuntimeError("SynthesizedNesterov evaluates the gradient at the look-ahead point: pass step(closure)")
+        saved = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                previous = self._state(p, previous=_copy)["previous"]
+                saved.append((p, _copy(p)))
+                p.add_(p - previous, alpha=float(group["lookahead"]))
+        loss = self._closure(closure)
+        for p, value in saved:
+            p.copy_(value)  # back to theta exactly
+        for group in self.param_groups:
+            lr, mu = float(group["lr"]), float(group["momentum"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                previous = self.state[p]["previous"]
+                new = p + mu * (p - previous) - lr * p.grad
+                previous.copy_(p)
+                p.copy_(new)
+        return loss
+
+
+class AccSGD(_Literature):
+    """Kidambi et al.'s AccSGD.py (rahulkidambi/AccSGD), without weight decay."""
+
+    def __init__(self, params, lr=1e-3, kappa=1000.0, xi=10.0, c=0.7):
+        super().__init__(params, {"lr": lr, "kappa": kappa, "xi": xi, "c": c})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, kappa, xi, c = (float(group[k]) for k in ("lr", "kappa", "xi", "c"))
+            long_lr, beta = lr * kappa / c, c * c * xi / kappa
+            zeta = c / (c + beta)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                buffer = self._state(p, buffer=_copy)["buffer"]
+                buffer.mul_(1.0 / beta - 1.0).add_(p.grad, alpha=-long_lr).add_(p).mul_(beta)
+                p.add_(p.grad, alpha=-lr).mul_(zeta).add_(buffer, alpha=1.0 - zeta)
+        return loss
+
+
+class AggMo(_Literature):
+    """Lucas et al.'s AggMo (AtheMathmo/AggMo src/aggmo.py), without weight decay."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.0, 0.9, 0.99)):
+        super().__init__(params, {"lr": lr, "betas": tuple(betas)})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, betas = float(group["lr"]), group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                buffers = self._state(p, buffers=lambda q: [_zeros(q) for _ in betas])["buffers"]
+                for beta, buffer in zip(betas, buffers):
+                    buffer.mul_(beta).add_(p.grad)
+                    p.sub_(buffer, alpha=lr / len(betas))
+        return loss
+
+
+class PrimalAveraging(_Literature):
+    def __init__(self, params, lr=1e-3, averaging="1/t"):
+        super().__init__(params, {"lr": lr, "averaging": averaging})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, c = float(group["lr"]), weight(group["averaging"], self._count(group))
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                z = self._state(p, z=_copy)["z"]
+                z.sub_(p.grad, alpha=lr)
+                p.mul_(1 - c).add_(z, alpha=c)
+        return loss
+
+
+class ScheduleFreeSGD(_Literature):
+    """The parameter holds y (training mode of the reference implementation)."""
+
+    def __init__(self, params, lr=1.0, momentum=0.9, averaging="1/t"):
+        super().__init__(params, {"lr": lr, "momentum": momentum, "averaging": averaging})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, beta = float(group["lr"]), float(group["momentum"])
+            c = weight(group["averaging"], self._count(group))
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self._state(p, z=_copy, x=_copy)
+                z, x = state["z"], state["x"]
+                z.sub_(p.grad, alpha=lr)
+                x.mul_(1 - c).add_(z, alpha=c)
+                p.copy_(x.mul(beta).add_(z, alpha=1 - beta))
+        return loss
+
+
+class PolyakRuppertSGD(_Literature):
+    """Plain SGD; the averaged iterate is kept in ``state['average']`` (a read-out, never fed back)."""
+
+    def __init__(self, params, lr=1e-3, averaging="1/t"):
+        super().__init__(params, {"lr": lr, "averaging": averaging})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            lr, c = float(group["lr"]), weight(group["averaging"], self._count(group))
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                average = self._state(p, average=_copy)["average"]
+                p.sub_(p.grad, alpha=lr)
+                average.mul_(1 - c).add_(p, alpha=c)
+        return loss
+
+
+def average_readout(optimizer, group, p) -> torch.Tensor:
+    """What :class:`PolyakRuppertSGD` averages (the parameter itself before the first step)."""
+    return optimizer.state.get(p, {}).get("average", p).detach().clone()
+
+
+# The catalogue entry each optimizer implements.
+ENTRIES = {HeavyBall: "heavy_ball", QHM: "qhm", SynthesizedNesterov: "synthesized_nesterov", AccSGD: "accsgd",
+           AggMo: "aggmo", PrimalAveraging: "primal_averaging", ScheduleFreeSGD: "schedule_free_sgd",
+           PolyakRuppertSGD: "polyak_ruppert_sgd"}
+_CONSTANT_ROLES = ("nu", "lookahead", "kappa", "xi", "c")
+
+
+def extra_roles(options: dict, steps: int) -> dict[str, np.ndarray]:
+    """Per-step values of the roles the runner does not record, from the run's options."""
+    out = {role: np.full(steps, float(options[role])) for role in _CONSTANT_ROLES if role in options}
+    if "averaging" in options:
+        out["averaging"] = np.array([weight(options["averaging"], k) for k in range(1, steps + 1)])
+    for i, beta in enumerate(options.get("betas", ()), start=1):
+        out[f"beta_{i}"] = np.full(steps, float(beta))
+    return out
+
+
+def check(config: RunConfig, formulation: str, *, readout_row: str | None = None) -> Outcome:
+    """Run *config* and compare it with catalogue entry *formulation* (derive's linear system).
+
+    The roles beyond lr and momentum are bound from ``config.options`` (:func:`extra_roles`).
+    *readout_row* compares another state variable than the parameters (``"thetabar"`` for the
+    average a :class:`PolyakRuppertSGD` keeps, with ``config.readout = average_readout``).
+    """
+    from derive.catalogue import get
+    from verify.compare import Report
+
+    if not config.name:  # the default label formats numbers only (AggMo's betas, an averaging rule)
+        shown = ",".join(f"{k}={v}" for k, v in config.options.items())
+        config = config.with_(name=f"{formulation}|{shown}|{config.dtype}|{config.schedule}")
+    observed = run(config)
+    if observed.error is not None:
+        return Outcome(config, Report(config.label(), False, error=f"step {observed.failed_step}: {observed.error}"))
+    extra = extra_roles(dict(config.options), config.steps)
+    for hyper in observed.hyper:
+        hyper.update(extra)
+    try:
+        systems = []
+        for h, f in zip(observed.hyper, observed.flags):
+            options = formulation_options(formulation, h, f)
+            system = compiled(formulation, options)
+            if readout_row is not None:  # the same entry read at another state variable
+                entry = get(formulation, **dict(options))
+                base = next(s for s in entry.state if str(s) == readout_row)
+                system = replace_params(system, base)
+            systems.append(system)
+        report = compare(observed, expected(systems, observed))
+    except (UnsupportedRun, ValueError, KeyError) as exc:
+        report = Report(config.label(), False, error=f"reference: {exc}")
+    return Outcome(config, report)
+
+
+def replace_params(system, base):
+    """*system* reading *base* as its parameters (same program, another read-out)."""
+    from verify.reference import CompiledSystem
+
+    f = system.formulation
+    # the read-out starts where the parameters do (x_0 = theta_0): the old parameters are its copy
+    init = {s: (base[0] if value == f.params[0] else value) for s, value in f.init.items() if s != base}
+    return CompiledSystem(replace(f, params=base, init={**init, f.params: base[0]}))
