@@ -49,18 +49,21 @@ def hyper_values(f: Formulation, step: int, values: dict | None = None) -> dict:
 
 def exact_trajectory(f: Formulation, steps: int, *, values: dict | None = None,
                      objective: dict | None = None) -> list[dict]:
-    """Run *f*'s program in exact rationals on ``f(θ) = hθ²/2 - qθ``; state after each step."""
+    """Run *f* in exact rationals on ``f(θ) = hθ²/2 - qθ``; state after each step.
+
+    The engine (:func:`derive.numeric.run`) steps *f*'s linear system, read off its
+    program, with the witness values bound by entry (``epsilon[3]``); an entry without a value
+    (``epsilon[0]``, which only a zero initial state reads) stays a symbol.
+    """
+    from derive.numeric import run
+    from derive.unroll import Quadratic
+
     obj = dict(WITNESS_OBJECTIVE, **(objective or {}))
-    num = hyper_values(f, steps, values)
-    state = f.initial_state()
-    state[f.params] = obj["theta0"]
-    states = [dict(state)]
-    for k in range(1, steps + 1):
-        point = f.gradient_point(state, k).xreplace(num)
-        new = f.step(state, obj["h"] * point - obj["q"], k)
-        state = {s: new[s].xreplace(num) for s in f.state}  # exact rationals in, exact rationals out
-        states.append(dict(state))
-    return states
+    initial = dict(f.initial_state())
+    initial[f.params] = obj["theta0"]
+    trajectory = run(f, hyper_values(f, steps, values), steps, objective=Quadratic(obj["h"], obj["q"]),
+                     initial=initial, exact=True, symbolic=True)
+    return [trajectory.state(k) for k in range(steps + 1)]
 
 
 def witness(F, G, relation, *, steps=5, values=None, objective=None) -> dict | None:
