@@ -16,8 +16,9 @@ pieces (:class:`CompiledStep`, :func:`compile_matrices`).
 
 >>> from derive import get
 >>> from derive.numeric import run
->>> run(get("sutskever_momentum"), {"lr": 0.5, "momentum": [0.5, 0.25]}, 2,
-...     gradients=[1, 1], initial={get("sutskever_momentum").params: 0}, exact=True).state(2)
+>>> f = get("sutskever_momentum")
+>>> run(f, {"lr": 0.5, "momentum": [0.5, 0.25]}, 2, gradients=[1, 1], initial={f.params: 0}, exact=True).state(2)
+{theta: -9/8, v: -5/8}
 """
 
 from derive.numeric.binding import Argument, argument, as_sympy, exact_number, is_sequence, lookup
