@@ -8,8 +8,9 @@ rate and points uphill, :math:`\theta_t = \theta_{t-1} - \varepsilon_t b_t`.
 variables :math:`v_t = -\varepsilon_t b_t` (substitute, then solve each
 assignment for the new variable; with a time-varying learning rate the
 momentum reads :math:`\mu_t \varepsilon_{t-1} / \varepsilon_t`), then asks the
-equivalence solver to prove that :math:`x'_t = S_t x_t` maps the original
-trajectory onto the rewritten one for every objective.  The change of
+equivalence solver for a change of variables :math:`x'_t = S_t x_t` that maps
+the original trajectory onto the rewritten one for every objective; the solver
+is not told the rewrite's map, it solves for :math:`S_t`.  The change of
 variables a reader sees is the proof's :math:`S_t`.
 """
 
@@ -37,6 +38,14 @@ class Converted:
     old: sp.IndexedBase
     new: sp.IndexedBase
     proof: Proof
+
+    def momentum(self) -> sp.Expr:
+        """The effective momentum: the coefficient of ``new[t-1]`` in the new velocity's regular update.
+
+        For PyTorch's placement seen as a paper velocity it is :math:`\\mu_t \\varepsilon_t / \\varepsilon_{t-1}`.
+        """
+        value = next(a.value for a in self.formulation.update if a.base == self.new)
+        return sp.factor(sp.expand(value).coeff(self.new[t - 1]))
 
     def definition(self) -> sp.Expr:
         """``new_t`` in terms of the original state at ``t``: the new velocity's row of ``S_t``."""
@@ -106,8 +115,8 @@ def in_convention(f: Formulation, convention: str) -> Converted | None:
             for s, value in f.init.items()}
     g = replace(f, name=f"{f.name}_{convention}", state=state, grad_at=collected(f.grad_at.xreplace(swap)),
                 update=tuple(update), init=init, note="")
-    S = sp.diag(*[scale if s == u else 1 for s in f.state])
-    proof = equivalence(f, g, substitution=S)
+    # The solver finds S_t on its own (nothing of the rewrite is passed to it): what a reader sees is proved.
+    proof = equivalence(f, g)
     if not proof:
         raise DeriveError(f"{f.name}: the change of variables to the {convention} convention does not hold "
                           f"({proof.label}: residual {proof.residual})")

@@ -32,7 +32,7 @@ import sympy as sp
 from derive import arguments
 from derive.errors import DeriveError
 from derive.formulation import Formulation
-from derive.numeric import step_factors
+from derive import numeric
 from derive.symbols import Phi, g, t
 from derive.system import LinearSystem, linear_system
 
@@ -106,38 +106,25 @@ class ClosedForm:
         """The state at ``steps`` in float64 for given hyperparameters and inputs.
 
         *values* binds hyperparameters by role or symbol (scalars or per-step
-        sequences); *inputs* binds the initial values (``theta[0]``) and the
-        gradients (``"g"``: a sequence, ``g[k]`` is ``inputs["g"][k-1]``), or for
-        a quadratic objective the symbols ``h`` and ``q``.  The definitions are
-        evaluated as written: the step factor of each step is instantiated
-        numerically and the sub-products are formed from it.
+        sequences, :mod:`derive.numeric.binding`); *inputs* binds the initial
+        values (``theta[0]``; a variable the formulation initialises keeps its
+        ``init``, any other defaults to 0) and the gradients (``"g"``: a
+        sequence, ``g[k]`` is ``inputs["g"][k-1]``), or for a quadratic objective
+        ``h`` and ``q``.  The numbers come from the engine
+        (:func:`derive.numeric.run`): the same linear system the closed form
+        unrolls, stepped.
         """
-        system = linear_system(self.formulation)
-        factors = step_factors(system)
-        n, T = system.size, self.steps
-        values = dict(values)
-        if self.objective is not None:
-            hq = {self.objective.curvature: inputs[h] if h in inputs else inputs["h"],
-                  self.objective.offset: inputs[q] if q in inputs else inputs["q"]}
-        P = np.eye(n)
-        total = np.zeros(n)
-        for k in range(T, 0, -1):
-            A, B, C = factors.at(values, k)
-            B = B.reshape(n)
-            if self.objective is not None:
-                A = A + float(hq[self.objective.curvature]) * np.outer(B, C.reshape(n))
-                u = -float(hq[self.objective.offset])
-            else:
-                u = float(inputs["g"][k - 1])
-            total += P @ B * u
-            P = P @ A
-        given = {key: sp.sympify(value) for key, value in inputs.items() if isinstance(key, sp.Basic)}
-        # a declared initial value may read the parameters' own (theta_{-1} = theta_0)
-        x0 = np.array([float(sp.sympify(inputs.get(s[0], 0)) if not (s in self.formulation.init)
-                             else float(sp.sympify(self.formulation.init[s]).xreplace(given)))
-                       for s in self.formulation.state])
-        total += P @ x0
-        return {s: total[r] for r, s in enumerate(self.formulation.state)}
+        f = self.formulation
+        initial = {s: inputs.get(s[0], 0) for s in f.state if s not in f.init}
+        if self.objective is None:
+            run = numeric.run(f, values, self.steps, gradients=inputs["g"], initial=initial)
+        else:
+            hq = [inputs[k] if k in inputs else inputs[str(k)] if str(k) in inputs else v
+                  for k, v in ((h, self.objective.curvature), (q, self.objective.offset))]
+            if not all(sp.sympify(x).is_number for x in hq):
+                raise DeriveError(f"evaluate needs numbers for the quadratic's h and q, got h={hq[0]}, q={hq[1]}")
+            run = numeric.run(f, values, self.steps, objective=Quadratic(*map(float, hq)), initial=initial)
+        return run.state(self.steps)
 
 
 def check_steps(steps) -> int:

@@ -136,19 +136,23 @@ def hyper_values(f: Formulation, step: int, values: dict | None = None, *, among
 
 def exact_trajectory(f: Formulation, steps: int, *, values: dict | None = None,
                      objective: dict | None = None, among=()) -> list[dict]:
-    """Run *f*'s program in exact rationals on ``f(θ) = hθ²/2 - qθ``; state after each step."""
+    """Run *f* in exact rationals on ``f(θ) = hθ²/2 - qθ``; state after each step.
+
+    The engine (:func:`derive.numeric.run`) steps *f*'s linear system, read off its
+    program, with the witness values bound by entry (``epsilon[3]``; a symbol shared with the
+    formulations in *among* gets one value in all of them); an entry without a value
+    (``epsilon[0]``, which only a zero initial state reads) stays a symbol.
+    """
+    from derive.numeric import run
+    from derive.unroll import Quadratic
+
     obj = dict(WITNESS_OBJECTIVE, **(objective or {}))
-    num = hyper_values(f, steps, values, among=among)
     # an initial value may be the parameters' own (theta_{-1} = theta_0): bind it too
-    state = {s: sp.sympify(value).xreplace({f.params[0]: obj["theta0"]}) for s, value in f.initial_state().items()}
-    state[f.params] = obj["theta0"]
-    states = [dict(state)]
-    for k in range(1, steps + 1):
-        point = f.gradient_point(state, k).xreplace(num)
-        new = f.step(state, obj["h"] * point - obj["q"], k)
-        state = {s: new[s].xreplace(num) for s in f.state}  # exact rationals in, exact rationals out
-        states.append(dict(state))
-    return states
+    initial = {s: sp.sympify(value).xreplace({f.params[0]: obj["theta0"]}) for s, value in f.initial_state().items()}
+    initial[f.params] = obj["theta0"]
+    trajectory = run(f, hyper_values(f, steps, values, among=among), steps, objective=Quadratic(obj["h"], obj["q"]),
+                     initial=initial, exact=True, symbolic=True)
+    return [trajectory.state(k) for k in range(steps + 1)]
 
 
 def witness(F, G, relation, *, steps=5, values=None, objective=None) -> Witness | None:

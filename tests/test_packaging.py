@@ -75,7 +75,8 @@ def test_core_dependencies_exclude_torch():
     assert any(d.startswith("torch") for d in project["optional-dependencies"]["verify"])
 
 
-@pytest.mark.parametrize("path", ["scripts/setup.sh", "scripts/test.sh", "scripts/main.sh", ".ci/run"])
+@pytest.mark.parametrize("path", ["scripts/setup.sh", "scripts/test.sh", "scripts/main.sh", "scripts/test-pythons.sh",
+                                  ".ci/run"])
 def test_command_scripts_are_executable(path):
     script = ROOT / path
     assert script.is_file(), f"{path} is missing"
@@ -93,8 +94,12 @@ def test_ci_runs_the_test_command():
     ]
     assert "set -euo pipefail" in code_lines
     assert any(
-        line.startswith("exec bash scripts/test.sh") for line in code_lines
-    ), f".ci/run does not exec scripts/test.sh:\n{code_lines}"
+        line.startswith("bash scripts/test.sh") for line in code_lines
+    ), f".ci/run does not run scripts/test.sh:\n{code_lines}"
+    # requires-python is proven after the main suite, on the oldest and newest Python the machine has
+    assert any(
+        line.startswith("bash scripts/test-pythons.sh") for line in code_lines
+    ), f".ci/run does not run scripts/test-pythons.sh:\n{code_lines}"
 
 
 @pytest.mark.parametrize("package", ["derive", "verify"])

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import sympy as sp
-
-from derive.numeric import step_factors
-from derive.system import linear_system
 
 GRADIENTS = ((1, -2, 3), (2, 1, -1), (-3, 2, 2), (1, 1, -2), (2, -1, 1))
 THETA0 = (Fraction(1, 2), Fraction(-1, 4), Fraction(2))
@@ -30,21 +26,12 @@ def torch_module():
 
 def reference(f, values: dict, gradients=GRADIENTS, theta0=THETA0) -> list[list[dict]]:
     """Exact states of *f* per step and element, from its linear-system view (exact rationals)."""
-    factors = step_factors(linear_system(f))
-    values = {k: ([sp.Rational(x.numerator, x.denominator) for x in v] if isinstance(v, (list, tuple))
-                  else sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v)
-              for k, v in values.items()}
-    out = []
-    for e in range(len(theta0)):
-        x = sp.Matrix([sp.Rational(theta0[e].numerator, theta0[e].denominator) if s == f.params
-                       else sp.sympify(f.init.get(s, 0)) for s in f.state])
-        states = [dict(zip(f.state, x))]
-        for k, grad in enumerate(gradients, start=1):
-            A, B, _ = factors.at(values, k, exact=True)
-            x = A * x + B * grad[e]
-            states.append(dict(zip(f.state, x)))
-        out.append(states)
-    return out
+    from derive.numeric import as_sympy, run
+
+    initial = {s: list(theta0) if s == f.params else f.init.get(s, 0) for s in f.state}
+    x = run(f, values, len(gradients), gradients=gradients, initial=initial, exact=True).x
+    return [[{s: as_sympy(x[k, r, e]) for r, s in enumerate(f.state)} for k in range(len(gradients) + 1)]
+            for e in range(len(theta0))]
 
 
 def drive(options: dict, *, impl: str = "for-loop", gradients=GRADIENTS, theta0=THETA0, lrs=None, momenta=None):

@@ -105,7 +105,8 @@ def closure(procedure: Callable) -> Dependencies:
             continue
         seen[id(fn)] = fn
         for code in _codes(fn.__code__):
-            names = [c for c in code.co_consts if isinstance(c, str)] + list(code.co_names)
+            # string constants, also inside tuples: 3.13 folds f("name", **kw)'s arguments into one ("name",)
+            names = [text for c in code.co_consts for text in _strings(c)] + list(code.co_names)
             for name in code.co_names:
                 names += list(_strings(fn.__globals__.get(name)))
                 value = fn.__globals__.get(name)

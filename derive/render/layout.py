@@ -81,10 +81,8 @@ def _text(label: str) -> str:
 def _terms(printer: HousePrinter, expr: sp.Expr) -> list[str]:
     """The signed terms of *expr* in reading order: ``["a", "- b", "+ c"]``."""
     out = []
-    for n, term in enumerate(printer._as_ordered_terms(expr)):
-        body = printer._print(term)
-        if printer._needs_add_brackets(term):
-            body = rf"\left({body}\right)"
+    for n, term in enumerate(printer.ordered_terms(expr)):
+        body = printer.term(term)
         if body.startswith("-"):
             out.append("- " + body[1:].lstrip())
         else:
@@ -106,7 +104,7 @@ def _chunks(pieces: list[str], limit: int) -> list[str]:
 
 def _unsigned(printer: HousePrinter, coeff: sp.Expr) -> tuple[sp.Expr, bool]:
     """``(|coeff|, negative)``: the sign as the printer shows it in front, taken out."""
-    if printer._print(coeff).startswith("-"):
+    if printer.doprint(coeff).startswith("-"):
         return -coeff, True
     return coeff, False
 
@@ -117,19 +115,19 @@ def _combination(printer: HousePrinter, comb: Combination, LINE: int = LINE) -> 
     for n, (coeff, x) in enumerate(comb.terms):
         c, negative = _unsigned(printer, coeff)
         sign = "- " if negative else ("+ " if n else "")
-        tx = printer._print(x)
+        tx = printer.doprint(x)
         if c == 1:
             pieces.append([sign + tx])
             continue
-        ctex = printer._print(c)
+        ctex = printer.doprint(c)
         if width(ctex) > LINE and not c.is_Add:
             c, negative = _unsigned(printer, sp.expand(c))  # too long to keep factored
             sign = "- " if negative else ("+ " if n else "")
-            ctex = printer._print(c)
+            ctex = printer.doprint(c)
         if c.is_Add and any(width(term) > LINE + 2 for term in _terms(printer, c)):
             c, negative = _unsigned(printer, sp.expand(c))  # a term wider than the line: expanded, it breaks
             sign = "- " if negative else ("+ " if n else "")
-            ctex = printer._print(c)
+            ctex = printer.doprint(c)
         if not c.is_Add:
             pieces.append([f"{sign}{ctex} {tx}"])
         elif width(ctex) <= LINE:
@@ -161,7 +159,7 @@ def _rhs_lines(printer: HousePrinter, rhs, LINE: int = LINE) -> list[str]:  # no
     tex = printer.doprint(expr)
     if expr.is_Add and width(tex) > LINE:
         pieces = []
-        for term, piece in zip(printer._as_ordered_terms(expr), _terms(printer, expr)):
+        for term, piece in zip(printer.ordered_terms(expr), _terms(printer, expr)):
             opened = _open_sum(printer, term, piece, LINE) if width(piece) > LINE else None
             pieces += opened or [piece]
         return _chunks(pieces, LINE)
@@ -183,16 +181,16 @@ def _open_sum(printer: HousePrinter, term: sp.Expr, piece: str, limit: int) -> l
     negative = negative != (coeff < 0)
     sign = "- " if negative else ("" if first else "+ ")
     var, lower, upper = rest.limits[0]
-    head = rf"{sign}\sum_{{{printer._index(var)}={printer._index(lower)}}}^{{{printer._index(upper)}}} "
+    head = rf"{sign}\sum_{{{printer.subscript(var)}={printer.subscript(lower)}}}^{{{printer.subscript(upper)}}} "
     inner = _chunks(_terms(printer, add), limit)
     lines = [rf"{head}\Bigl({inner[0]}"] + inner[1:]
-    lines[-1] += rf"\Bigr) {printer._print(others)}"
+    lines[-1] += rf"\Bigr) {printer.doprint(others)}"
     return lines
 
 
 def _matrix_width(printer: HousePrinter, m: sp.MatrixBase) -> int:
     """Visible width of a matrix: its widest entry per column, side by side, and the brackets."""
-    return sum(max(width(printer._print(m[i, j])) for i in range(m.rows)) + 1 for j in range(m.cols)) + 1
+    return sum(max(width(printer.doprint(m[i, j])) for i in range(m.rows)) + 1 for j in range(m.cols)) + 1
 
 
 def _entries(printer: HousePrinter, row: Row) -> list[_EntryRow]:

@@ -93,6 +93,20 @@ class HousePrinter(LatexPrinter):
     def __init__(self, settings=None):
         super().__init__(settings)
 
+    # -- what the layout reads (derive.render.layout breaks lines with these) --
+    def ordered_terms(self, expr: sp.Expr) -> list[sp.Expr]:
+        """The terms of a sum in reading order, as a printed sum shows them."""
+        return list(self._as_ordered_terms(expr))
+
+    def term(self, term: sp.Expr) -> str:
+        """One term of a sum as a printed sum writes it: bracketed where the sum brackets it."""
+        part = self.doprint(term)
+        return rf"\left({part}\right)" if self._needs_add_brackets(term) else part
+
+    def subscript(self, index) -> str:
+        """An index as a compact subscript: ``t-1``, not ``t - 1``."""
+        return self._index(index)
+
     # -- names ---------------------------------------------------------------
     def _print_Symbol(self, expr, style="plain"):
         if expr.name in HOUSE_NAMES:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
 import sympy as sp
 
@@ -116,3 +120,30 @@ def test_a_coefficient_reads_in_its_shortest_equal_form():
     long = sp.expand(1 - lam * (eps[1] + eps[2] + eps[3] * mu[3]) + lam**2 * (eps[1] * eps[2] + mu[2] * eps[3]))
     chosen = readable(long)
     assert sp.expand(chosen - long) == 0 and len(house_latex(chosen)) < len(house_latex(long))
+
+
+# Attributes of a SymPy printer that are private to it: SymPy may rename them in any release.
+PRIVATE_PRINTER = re.compile(r"_print\w*|_as_ordered_terms|_needs_\w*brackets|_term_key|_factor_key")
+
+
+def test_no_module_outside_the_printer_calls_a_private_printer_method():
+    """Only ``derive/render/printer.py`` may reach into SymPy's printer; the layout reads its public methods."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in sorted([*root.glob("derive/**/*.py"), *root.glob("verify/**/*.py"), *root.glob("bench/*.py")]):
+        if path == root / "derive/render/printer.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and PRIVATE_PRINTER.fullmatch(node.attr):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno} .{node.attr}")
+    assert not offenders, offenders
+
+
+def test_the_public_term_pieces_print_as_the_sum_does():
+    from derive.render.printer import HousePrinter
+
+    printer, expr = HousePrinter(), -(1 - tau) * b[t - 1] + eps[t] * (mu[t] + 1) * g[t] - theta[t - 1]
+    pieces = [printer.term(term) for term in printer.ordered_terms(expr)]
+    joined = pieces[0] + "".join(f" - {p[1:].lstrip()}" if p.startswith("-") else f" + {p}" for p in pieces[1:])
+    assert joined == house_latex(expr)
+    assert printer.subscript(t - 1) == "t-1"

@@ -235,6 +235,8 @@ def formulas_document(formulas) -> str:
 
 @pytest.mark.latex
 def test_the_markdown_builds_with_sphinx_and_every_formula_compiles(sample, tmp_path):
+    pytest.importorskip("sphinx", reason="building the Markdown needs sphinx (the docs extra)")
+    pytest.importorskip("myst_parser", reason="building the Markdown needs myst-parser (the docs extra)")
     from derive.render.output import compile_pdf, log_errors
 
     md = sample["appendix.md"].decode()
@@ -281,6 +283,7 @@ def test_the_full_appendix_is_clean_compiles_without_overfull_boxes_and_builds_w
     assert log_errors(log) == [] and overfull(log) == []
 
 
+@pytest.mark.torch  # the verify runs are torch's; without it the section says why it is skipped
 def test_the_verify_runs_are_a_table_with_their_figures(sample):
     md = sample["appendix.md"].decode()
     assert "## Numeric verification" in md
