@@ -126,8 +126,15 @@ class Residual:
         if options.get("substitution") is not None:  # a claimed S_t reads the same hyperparameters
             options["substitution"] = options["substitution"].applyfunc(lambda e: impose(e, substitution))
         from derive.equivalence import equivalence  # the solver; this module holds only its records
+        from derive.errors import DeriveError
 
-        return bool(equivalence(substitute(F, substitution), substitute(G, substitution), **options))
+        try:
+            imposed = substitute(F, substitution), substitute(G, substitution)
+            return bool(equivalence(*imposed, **options))
+        except (DeriveError, ZeroDivisionError):
+            # the condition makes a formulation degenerate (beta = 1 in lr/(1 - beta): a division by
+            # zero, no longer a linear system): it cannot be imposed by substitution, proves nothing
+            return None
 
     def necessity(self) -> str:
         """``"necessary and sufficient"`` or ``"necessary, not sufficient: ..."`` in words."""

@@ -58,6 +58,8 @@ def is_sequence(value) -> bool:
 def lookup(values: Mapping, arg: Argument, step: int):
     """The value *arg* reads at *step*, from *values* (see the module docstring); refused with a reason."""
     n = step + arg.offset
+    if arg.symbol == t:  # the step index itself (a template such as 1/t)
+        return step
     if isinstance(arg.symbol, sp.Indexed):
         entry = arg.key[n]
         if entry in values:

@@ -98,7 +98,11 @@ class CompiledStep:
         lifted = [M.xreplace(only_first) for M in lifted]
         indexed |= set(only_first.values())
         consts = {s for s in system.symbols() if isinstance(s, sp.Symbol)}
-        self.args = tuple(sorted(indexed, key=sp.default_sort_key)) + tuple(sorted(consts, key=sp.default_sort_key))
+        self.args = tuple(sorted(indexed, key=sp.default_sort_key)) + tuple(sorted(consts - {t}, key=sp.default_sort_key))
+        # a template may read the step itself (an averaging weight 1/t): t is then the last argument
+        hidden = {a: sp.Dummy() for a in indexed}
+        if any(t in M.xreplace(hidden).free_symbols for M in (system.A, system.B, system.C)):
+            self.args += (t,)
         self.signature = tuple(argument(a, self.roles) for a in self.args)
         self.lifted = tuple(lifted)
         self.templates = {"A": system.A, "B": system.B, "C": system.C, "A1": lifted[0], "B1": lifted[1]}
