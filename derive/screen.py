@@ -1,0 +1,207 @@
+r"""A numeric pre-screen for :mod:`derive.equivalence`: decide "no change of variables" at exact points.
+
+The conditions for :math:`x'_t = S_t x_t` (:func:`derive.equivalence.conditions`)
+are polynomial in the unknowns (the entries of the :math:`S_k`, and a translated
+schedule :math:`\nu_k`) with coefficients rational in the hyperparameters.  Replace
+every hyperparameter (each :math:`\varepsilon_k, \mu_k`, each constant, :math:`\theta_0`)
+by an exact random rational :math:`p` and eliminate as :func:`derive.equivalence.eliminate`
+does, now over :math:`\mathbb{Q}`: each elimination step solves one equation
+:math:`a u + r = 0` with :math:`a \ne 0` a number for :math:`u`, which keeps the system
+equivalent, so an equation that reduces to a non-zero number proves the numeric
+system has no solution.
+
+Soundness: a symbolic solution (rational functions of the hyperparameters and of
+the entries left free) specialises to a numeric one at every point where none of
+its denominators vanishes.  So if the numeric system is inconsistent, either the
+symbolic one is, or :math:`p` is a zero of a denominator; the points are drawn
+from a wide range and *both* of two points must refute before the screen says
+"inconsistent" (it never says "consistent": that is confirmed symbolically).
+Equations that stay non-linear in the unknowns after elimination refute nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import sympy as sp
+
+from derive.equivalence import NU, _initial, eliminate
+from derive.formulation import Formulation
+from derive.results import Location
+from derive.system import linear_system
+
+POINTS = 2
+SEED = 20261202  # fixed: the same pair is screened at the same points (deterministic output)
+
+
+def _atoms(*matrices) -> set:
+    """Every symbol or indexed symbol in *matrices* (a Symbol that labels an Indexed is not a value)."""
+    atoms = set()
+    for M in matrices:
+        for e in M:
+            atoms |= sp.sympify(e).atoms(sp.Indexed, sp.Symbol)
+    return atoms - {a.base.label for a in atoms if isinstance(a, sp.Indexed)}
+
+
+def _point(parameters, rng: random.Random) -> dict:
+    """Exact rationals in (0, 1) with large denominators: positive like every rate, and generic."""
+    return {p: sp.Rational(rng.randint(1, 10**6 - 1), 10**6 + rng.randint(1, 997)) for p in parameters}
+
+
+def _systems(F: Formulation, G: Formulation, steps: int, same_params: bool):
+    """The matrices :func:`derive.equivalence.conditions` multiplies, still symbolic:
+    ``(x0_F, x0_G, dx0_F/dtheta0, [(A, B, C) of F and of G per step], (c_F, c_G))``."""
+    sF, sG = linear_system(F), linear_system(G)
+    p0 = F.params[0]
+    x0F, x0G = _initial(F, p0), _initial(G, p0)
+    per_step = [(sF.at(k), sG.at(k)) for k in range(1, steps + 1)]
+    return x0F, x0G, x0F.jacobian([p0]), per_step, (sF.c, sG.c)
+
+
+def numeric_conditions(F: Formulation, G: Formulation, steps: int, S: list[sp.Matrix], point: dict, *,
+                       same_params: bool = False) -> list[tuple[str, sp.Expr]]:
+    """:func:`derive.equivalence.conditions` with every hyperparameter at *point* (exact rationals):
+    the same equations, labelled alike, with the products taken over the numbers."""
+    x0F, x0G, M, per_step, (cF, cG) = _systems(F, G, steps, same_params)
+    at = lambda A: A.xreplace(point)  # noqa: E731
+    eqs = []
+
+    def add(relation, E, step=0):
+        eqs.extend((Location.of(relation, step, (r, c)), E[r, c]) for r in range(E.rows) for c in range(E.cols))
+
+    add("initial", S[0] * at(x0F) - at(x0G))
+    M = at(M)
+    for k, ((AF, BF, CF), (AG, BG, CG)) in enumerate(per_step, start=1):
+        AF, BF, CF, AG, BG, CG = map(at, (AF, BF, CF, AG, BG, CG))
+        add("point", (CG * S[k - 1] - CF) * M, k)
+        add("input", S[k] * BF - BG, k)
+        add("transition", (AG * S[k - 1] - S[k] * AF) * M, k)
+        M = (AF * M).row_join(BF)
+        if same_params:
+            add("params", (cG * S[k] - cF) * M, k)
+    return eqs
+
+
+def refuted_at(F: Formulation, G: Formulation, steps: int, unknowns_of, *, same_params: bool = False) -> str | None:
+    """The label of the first condition inconsistent at every screening point, else None.
+
+    ``unknowns_of(S)`` names the unknowns: the entries of ``S`` and any schedule solved for.
+    """
+    S = [sp.Matrix(len(G.state), len(F.state), lambda r, c: sp.Symbol(f"s{k}_{r}{c}")) for k in range(steps + 1)]
+    unknowns = set(unknowns_of(S))
+    swap = {u: sp.Symbol(f"s_nu{u.indices[0]}") for u in unknowns if isinstance(u, sp.Indexed)}
+    plain = {swap.get(u, u) for u in unknowns}
+    x0F, x0G, M, per_step, cs = _systems(F, G, steps, same_params)
+    matrices = [x0F, x0G, M, *cs] + [m for pair in per_step for three in pair for m in three]
+    parameters = sorted(_atoms(*matrices) - unknowns - {F.params[0]} | {F.params[0]}, key=sp.default_sort_key)
+    rng = random.Random(SEED)
+    first = None
+    for _ in range(POINTS):
+        point = {**_point(parameters, rng), **swap}
+        _, residuals = eliminate(numeric_conditions(F, G, steps, S, point, same_params=same_params), plain)
+        refuted = [label for label, r in residuals if not (r.free_symbols & plain) and r != 0]
+        if not refuted:
+            return None
+        first = first or refuted[0]
+    return first
+
+
+def _fractions(M: sp.Matrix) -> list[list[Fraction]]:
+    return [[Fraction(int(e.p), int(e.q)) for e in row] for row in M.tolist()]
+
+
+def _mul(X, Y):
+    return [[sum((X[r][i] * Y[i][c] for i in range(len(Y))), Fraction(0)) for c in range(len(Y[0]))]
+            for r in range(len(X))]
+
+
+def linear_conditions(F: Formulation, G: Formulation, steps: int, point: dict, *, same_params: bool = False):
+    """The conditions of :func:`numeric_conditions` as rows ``(label, {unknown: coefficient}, constant)``
+    over :class:`~fractions.Fraction` (the unknown ``(k, r, c)`` is the entry ``S_k[r, c]``): they are
+    linear in the ``S_k``, so the products are taken entry by entry without SymPy."""
+    x0F, x0G, M, per_step, (cF, cG) = _systems(F, G, steps, same_params)
+    at = lambda A: _fractions(A.xreplace(point))  # noqa: E731
+    m, n = len(G.state), len(F.state)
+
+    def terms(L, k, R) -> list[list[dict]]:
+        """The entries of ``L S_k R`` (L None: the identity) as ``{unknown: coefficient}``."""
+        out = [[{} for _ in range(len(R[0]))] for _ in range(m if L is None else len(L))]
+        for r, line in enumerate(out):
+            for c, row in enumerate(line):
+                for i in range(m):
+                    li = (1 if i == r else 0) if L is None else L[r][i]
+                    for j in range(n):
+                        if li and R[j][c]:
+                            row[(k, i, j)] = row.get((k, i, j), 0) + li * R[j][c]
+        return out
+
+    def add(relation, step, lhs, minus=None, constant=None):
+        """Rows for ``lhs - minus - constant = 0``."""
+        for r, line in enumerate(lhs):
+            for c, row in enumerate(line):
+                if minus is not None:
+                    row = {**row, **{u: row.get(u, 0) - b for u, b in minus[r][c].items()}}
+                rows.append((Location.of(relation, step, (r, c)), row, constant[r][c] if constant else Fraction(0)))
+
+    rows: list = []
+    x0F, x0G, M = at(x0F), at(x0G), at(M)
+    add("initial", 0, terms(None, 0, x0F), constant=x0G)
+    cF, cG = at(cF), at(cG)
+    for k, ((AF, BF, CF), (AG, BG, CG)) in enumerate(per_step, start=1):
+        AF, BF, CF, AG, BG, CG = map(at, (AF, BF, CF, AG, BG, CG))
+        add("point", k, terms(CG, k - 1, M), constant=_mul(CF, M))
+        add("input", k, terms(None, k, BF), constant=BG)
+        AFM = _mul(AF, M)
+        add("transition", k, terms(AG, k - 1, M), minus=terms(None, k, AFM))
+        M = [row + extra for row, extra in zip(AFM, BF)]
+        if same_params:
+            add("params", k, terms(cG, k, M), constant=_mul(cF, M))
+    return rows
+
+
+def inconsistent(rows) -> str | None:
+    """The label of the first row that contradicts the rows before it (exact Gaussian elimination), else None."""
+    pivots: dict = {}  # unknown -> (row with coefficient 1 there, constant), in the order they were made
+    for label, row, constant in rows:
+        row = {u: a for u, a in row.items() if a}
+        for u, (prow, pconst) in pivots.items():
+            a = row.get(u)
+            if a:
+                for v, b in prow.items():
+                    row[v] = row.get(v, 0) - a * b
+                constant -= a * pconst
+                row = {v: b for v, b in row.items() if b}
+        if not row:
+            if constant != 0:
+                return label
+            continue
+        u = max(row)  # later steps first, as the symbolic elimination
+        a = row[u]
+        pivots[u] = ({v: b / a for v, b in row.items()}, constant / a)
+    return None
+
+
+def equivalence_refuted(F: Formulation, G: Formulation, *, steps: int = 4, same_params: bool = False) -> str | None:
+    """Where no ``S_t`` exists for ``F -> G`` at the concrete steps (the label of the first failing
+    condition, a :class:`~derive.results.Location`), or None when the screen cannot refute."""
+    x0F, x0G, M, per_step, cs = _systems(F, G, steps, same_params)
+    matrices = [x0F, x0G, M, *cs] + [m for pair in per_step for three in pair for m in three]
+    parameters = sorted(_atoms(*matrices) | {F.params[0]}, key=sp.default_sort_key)
+    rng = random.Random(SEED)
+    first = None
+    for _ in range(POINTS):
+        found = inconsistent(linear_conditions(F, G, steps, _point(parameters, rng), same_params=same_params))
+        if found is None:
+            return None
+        first = first or found
+    return first
+
+
+def translation_refuted(F: Formulation, G: Formulation, *, steps: int = 4, same_params: bool = False) -> bool:
+    """Whether no schedule ``nu_t`` (G built with ``NU[t]`` in the translated role) and no ``S_t``
+    exist at the concrete steps: :func:`derive.equivalence.translation` would find none."""
+    def unknowns(S):
+        return {u for M in S for u in M.free_symbols} | {NU[k] for k in range(1, steps + 1)}
+
+    return refuted_at(F, G, steps, unknowns, same_params=same_params) is not None
