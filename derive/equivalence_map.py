@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 import sympy as sp
 
 from derive.catalogue import CATALOGUE, get, options_of
-from derive import screen
+from derive import screen, screen_schedule
 from derive.conditions import condition
 from derive.equivalence import NU, Proof, Residual, conditions, eliminate, equivalence, translation
 from derive.formulation import Assign, Formulation
@@ -190,10 +190,10 @@ def first_residual(F: Formulation, G: Formulation, steps: int) -> tuple[tuple[st
     return (label, res), condition(res)[0]
 
 
-def _judged(F: Formulation, G: Formulation):
+def _judged(F: Formulation, G: Formulation, screened: bool = True):
     """``(proof, None)`` or ``(None, ((where, residual), relations))``: the numeric screen first, the
     symbolic solver only when the screen cannot refute (:mod:`derive.screen`)."""
-    refuted = screen.equivalence_refuted(F, G)
+    refuted = screen.equivalence_refuted(F, G) if screened else None
     if refuted is not None:
         return None, first_residual(F, G, refuted.step)
     result = equivalence(F, G)
@@ -202,12 +202,13 @@ def _judged(F: Formulation, G: Formulation):
     return None, ((result.label, result.residual), tuple(getattr(result, "conditions", None) or ()))
 
 
-def classify(source: str, target: str) -> PairVerdict:
+def classify(source: str, target: str, *, screened: bool = True) -> PairVerdict:
     """The class of the ordered pair: does *target* follow *source* (see the module's text).
 
     Every refutation is first tried at exact numeric points (:mod:`derive.screen`, sound: a
     symbolic solution would specialise to them); only what survives is solved symbolically,
-    so the class, the map and the first residual are the symbolic cascade's.
+    so the class, the map and the first residual are the symbolic cascade's.  ``screened=False``
+    runs the symbolic cascade alone (what the tests compare the screened one with).
     """
     started = time.perf_counter()
     F, G = get(source), get(target)
@@ -217,14 +218,14 @@ def classify(source: str, target: str) -> PairVerdict:
 
     if program(F) == program(G):
         return done("identical")
-    free, failed = _judged(F, G)
+    free, failed = _judged(F, G, screened)
     if free:
         return done("change of variables", params_map=params_map(free, F, G), S=free.S.get(t))
     first, relations = failed
     for role in TRANSLATED_ROLES:
         if role not in options_of(target) or role not in G.hyper:
             continue
-        if screen.translation_refuted(F, get(target, **{role: NU[t]})):
+        if screened and screen_schedule.translation_refuted(F, get(target, **{role: NU[t]})):
             continue
         found = translation(F, target, role=role, same_params=False)
         if found:
@@ -240,7 +241,7 @@ def classify(source: str, target: str) -> PairVerdict:
             words.append(w)
             substitutions.append((w, *eq))
             F, G = restricted(F, rule), restricted(G, rule)
-        result, failed = _judged(F, G)
+        result, failed = _judged(F, G, screened)
         if result:
             return done("condition", params_map=params_map(result, F, G), S=result.S.get(t),
                         conditions=tuple(words), restrictions=tuple(substitutions), residual=first,

@@ -22,11 +22,12 @@ Equations that stay non-linear in the unknowns after elimination refute nothing.
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from fractions import Fraction
 
 import sympy as sp
 
-from derive.equivalence import NU, _initial, eliminate
+from derive.equivalence import _initial
 from derive.formulation import Formulation
 from derive.results import Location
 from derive.system import linear_system
@@ -49,62 +50,19 @@ def _point(parameters, rng: random.Random) -> dict:
     return {p: sp.Rational(rng.randint(1, 10**6 - 1), 10**6 + rng.randint(1, 997)) for p in parameters}
 
 
+@lru_cache(maxsize=1024)  # an entry meets every other one: its matrices are made once per process
+def _unrolled(f: Formulation, p0: sp.Basic, steps: int):
+    """``(x_0, [(A_k, B_k, C_k) for k = 1..steps], c)`` of *f*, with *p0* for its initial parameters."""
+    system = linear_system(f)
+    return _initial(f, p0), [system.at(k) for k in range(1, steps + 1)], system.c
+
+
 def _systems(F: Formulation, G: Formulation, steps: int, same_params: bool):
     """The matrices :func:`derive.equivalence.conditions` multiplies, still symbolic:
     ``(x0_F, x0_G, dx0_F/dtheta0, [(A, B, C) of F and of G per step], (c_F, c_G))``."""
-    sF, sG = linear_system(F), linear_system(G)
     p0 = F.params[0]
-    x0F, x0G = _initial(F, p0), _initial(G, p0)
-    per_step = [(sF.at(k), sG.at(k)) for k in range(1, steps + 1)]
-    return x0F, x0G, x0F.jacobian([p0]), per_step, (sF.c, sG.c)
-
-
-def numeric_conditions(F: Formulation, G: Formulation, steps: int, S: list[sp.Matrix], point: dict, *,
-                       same_params: bool = False) -> list[tuple[str, sp.Expr]]:
-    """:func:`derive.equivalence.conditions` with every hyperparameter at *point* (exact rationals):
-    the same equations, labelled alike, with the products taken over the numbers."""
-    x0F, x0G, M, per_step, (cF, cG) = _systems(F, G, steps, same_params)
-    at = lambda A: A.xreplace(point)  # noqa: E731
-    eqs = []
-
-    def add(relation, E, step=0):
-        eqs.extend((Location.of(relation, step, (r, c)), E[r, c]) for r in range(E.rows) for c in range(E.cols))
-
-    add("initial", S[0] * at(x0F) - at(x0G))
-    M = at(M)
-    for k, ((AF, BF, CF), (AG, BG, CG)) in enumerate(per_step, start=1):
-        AF, BF, CF, AG, BG, CG = map(at, (AF, BF, CF, AG, BG, CG))
-        add("point", (CG * S[k - 1] - CF) * M, k)
-        add("input", S[k] * BF - BG, k)
-        add("transition", (AG * S[k - 1] - S[k] * AF) * M, k)
-        M = (AF * M).row_join(BF)
-        if same_params:
-            add("params", (cG * S[k] - cF) * M, k)
-    return eqs
-
-
-def refuted_at(F: Formulation, G: Formulation, steps: int, unknowns_of, *, same_params: bool = False) -> str | None:
-    """The label of the first condition inconsistent at every screening point, else None.
-
-    ``unknowns_of(S)`` names the unknowns: the entries of ``S`` and any schedule solved for.
-    """
-    S = [sp.Matrix(len(G.state), len(F.state), lambda r, c: sp.Symbol(f"s{k}_{r}{c}")) for k in range(steps + 1)]
-    unknowns = set(unknowns_of(S))
-    swap = {u: sp.Symbol(f"s_nu{u.indices[0]}") for u in unknowns if isinstance(u, sp.Indexed)}
-    plain = {swap.get(u, u) for u in unknowns}
-    x0F, x0G, M, per_step, cs = _systems(F, G, steps, same_params)
-    matrices = [x0F, x0G, M, *cs] + [m for pair in per_step for three in pair for m in three]
-    parameters = sorted(_atoms(*matrices) - unknowns - {F.params[0]} | {F.params[0]}, key=sp.default_sort_key)
-    rng = random.Random(SEED)
-    first = None
-    for _ in range(POINTS):
-        point = {**_point(parameters, rng), **swap}
-        _, residuals = eliminate(numeric_conditions(F, G, steps, S, point, same_params=same_params), plain)
-        refuted = [label for label, r in residuals if not (r.free_symbols & plain) and r != 0]
-        if not refuted:
-            return None
-        first = first or refuted[0]
-    return first
+    (x0F, stepsF, cF), (x0G, stepsG, cG) = _unrolled(F, p0, steps), _unrolled(G, p0, steps)
+    return x0F, x0G, x0F.jacobian([p0]), list(zip(stepsF, stepsG)), (cF, cG)
 
 
 def _fractions(M: sp.Matrix) -> list[list[Fraction]]:
@@ -196,12 +154,3 @@ def equivalence_refuted(F: Formulation, G: Formulation, *, steps: int = 4, same_
             return None
         first = first or found
     return first
-
-
-def translation_refuted(F: Formulation, G: Formulation, *, steps: int = 4, same_params: bool = False) -> bool:
-    """Whether no schedule ``nu_t`` (G built with ``NU[t]`` in the translated role) and no ``S_t``
-    exist at the concrete steps: :func:`derive.equivalence.translation` would find none."""
-    def unknowns(S):
-        return {u for M in S for u in M.free_symbols} | {NU[k] for k in range(1, steps + 1)}
-
-    return refuted_at(F, G, steps, unknowns, same_params=same_params) is not None
