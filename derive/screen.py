@@ -33,7 +33,7 @@ from derive.results import Location
 from derive.system import linear_system
 
 POINTS = 2
-SEED = 20261202  # fixed: the same pair is screened at the same points (deterministic output)
+SEED = 20261202  # fixed: the same parameter gets the same values in every run (deterministic output)
 
 
 def _atoms(*matrices) -> set:
@@ -45,9 +45,18 @@ def _atoms(*matrices) -> set:
     return atoms - {a.base.label for a in atoms if isinstance(a, sp.Indexed)}
 
 
-def _point(parameters, rng: random.Random) -> dict:
-    """Exact rationals in (0, 1) with large denominators: positive like every rate, and generic."""
-    return {p: sp.Rational(rng.randint(1, 10**6 - 1), 10**6 + rng.randint(1, 997)) for p in parameters}
+def value(parameter: sp.Basic, index: int) -> sp.Rational:
+    """The parameter's value at screening point *index*: an exact rational in (0, 1) with a large
+    denominator (positive like every rate, and generic), the same in every pair (so each entry's
+    matrices are evaluated once) and in every run (seeded by the parameter's name)."""
+    rng = random.Random(f"{SEED}/{index}/{sp.srepr(parameter)}")
+    return sp.Rational(rng.randint(1, 10**6 - 1), 10**6 + rng.randint(1, 997))
+
+
+def point(matrices, index: int, keep=()) -> dict:
+    """``{parameter: value}`` for every parameter of *matrices* except those in *keep*."""
+    return {a: value(a, index) for a in _atoms(*matrices) if a not in keep
+            and not (isinstance(a, sp.Indexed) and a.base in keep)}
 
 
 @lru_cache(maxsize=1024)  # an entry meets every other one: its matrices are made once per process
@@ -57,12 +66,26 @@ def _unrolled(f: Formulation, p0: sp.Basic, steps: int):
     return _initial(f, p0), [system.at(k) for k in range(1, steps + 1)], system.c
 
 
-def _systems(F: Formulation, G: Formulation, steps: int, same_params: bool):
+def _systems(F: Formulation, G: Formulation, steps: int, same_params: bool = False):
     """The matrices :func:`derive.equivalence.conditions` multiplies, still symbolic:
     ``(x0_F, x0_G, dx0_F/dtheta0, [(A, B, C) of F and of G per step], (c_F, c_G))``."""
     p0 = F.params[0]
     (x0F, stepsF, cF), (x0G, stepsG, cG) = _unrolled(F, p0, steps), _unrolled(G, p0, steps)
     return x0F, x0G, x0F.jacobian([p0]), list(zip(stepsF, stepsG)), (cF, cG)
+
+
+def _matrices(f: Formulation, p0: sp.Basic, steps: int) -> list[sp.Matrix]:
+    x0, per_step, c = _unrolled(f, p0, steps)
+    return [x0, x0.jacobian([p0]), c, *(X for three in per_step for X in three)]
+
+
+@lru_cache(maxsize=4096)
+def _numeric(f: Formulation, p0: sp.Basic, steps: int, index: int):
+    """*f*'s ``(x_0, dx_0/dtheta_0, [(A_k, B_k, C_k)], c)`` at point *index*, over Fractions."""
+    x0, per_step, c = _unrolled(f, p0, steps)
+    at = point(_matrices(f, p0, steps), index)
+    num = lambda A: _fractions(A.xreplace(at))  # noqa: E731
+    return num(x0), num(x0.jacobian([p0])), [tuple(map(num, three)) for three in per_step], num(c)
 
 
 def _fractions(M: sp.Matrix) -> list[list[Fraction]]:
@@ -74,12 +97,14 @@ def _mul(X, Y):
             for r in range(len(X))]
 
 
-def linear_conditions(F: Formulation, G: Formulation, steps: int, point: dict, *, same_params: bool = False):
-    """The conditions of :func:`numeric_conditions` as rows ``(label, {unknown: coefficient}, constant)``
-    over :class:`~fractions.Fraction` (the unknown ``(k, r, c)`` is the entry ``S_k[r, c]``): they are
-    linear in the ``S_k``, so the products are taken entry by entry without SymPy."""
-    x0F, x0G, M, per_step, (cF, cG) = _systems(F, G, steps, same_params)
-    at = lambda A: _fractions(A.xreplace(point))  # noqa: E731
+def linear_conditions(F: Formulation, G: Formulation, steps: int, index: int, *, same_params: bool = False):
+    """The conditions of :func:`derive.equivalence.conditions` at point *index* (:func:`value`), as rows
+    ``(label, {unknown: coefficient}, constant)`` over :class:`~fractions.Fraction` meaning
+    ``row . s = constant`` (the unknown ``(k, r, c)`` is the entry ``S_k[r, c]``): they are linear in the
+    ``S_k``, so the products are taken entry by entry without SymPy, in the solver's order and labels."""
+    p0 = F.params[0]
+    x0F, M, stepsF, cF = _numeric(F, p0, steps, index)
+    x0G, _, stepsG, cG = _numeric(G, p0, steps, index)
     m, n = len(G.state), len(F.state)
 
     def terms(L, k, R) -> list[list[dict]]:
@@ -103,11 +128,8 @@ def linear_conditions(F: Formulation, G: Formulation, steps: int, point: dict, *
                 rows.append((Location.of(relation, step, (r, c)), row, constant[r][c] if constant else Fraction(0)))
 
     rows: list = []
-    x0F, x0G, M = at(x0F), at(x0G), at(M)
     add("initial", 0, terms(None, 0, x0F), constant=x0G)
-    cF, cG = at(cF), at(cG)
-    for k, ((AF, BF, CF), (AG, BG, CG)) in enumerate(per_step, start=1):
-        AF, BF, CF, AG, BG, CG = map(at, (AF, BF, CF, AG, BG, CG))
+    for k, ((AF, BF, CF), (AG, BG, CG)) in enumerate(zip(stepsF, stepsG), start=1):
         add("point", k, terms(CG, k - 1, M), constant=_mul(CF, M))
         add("input", k, terms(None, k, BF), constant=BG)
         AFM = _mul(AF, M)
@@ -143,13 +165,9 @@ def inconsistent(rows) -> str | None:
 def equivalence_refuted(F: Formulation, G: Formulation, *, steps: int = 4, same_params: bool = False) -> str | None:
     """Where no ``S_t`` exists for ``F -> G`` at the concrete steps (the label of the first failing
     condition, a :class:`~derive.results.Location`), or None when the screen cannot refute."""
-    x0F, x0G, M, per_step, cs = _systems(F, G, steps, same_params)
-    matrices = [x0F, x0G, M, *cs] + [m for pair in per_step for three in pair for m in three]
-    parameters = sorted(_atoms(*matrices) | {F.params[0]}, key=sp.default_sort_key)
-    rng = random.Random(SEED)
     first = None
-    for _ in range(POINTS):
-        found = inconsistent(linear_conditions(F, G, steps, _point(parameters, rng), same_params=same_params))
+    for index in range(POINTS):
+        found = inconsistent(linear_conditions(F, G, steps, index, same_params=same_params))
         if found is None:
             return None
         first = first or found

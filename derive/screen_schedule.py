@@ -17,14 +17,15 @@ is a zero of one of its denominators: two points must both refute).
 
 from __future__ import annotations
 
-import random
 from fractions import Fraction
 
 import sympy as sp
 
 from derive.equivalence import NU
 from derive.formulation import Formulation
-from derive.screen import POINTS, SEED, _atoms, _point, _systems
+from functools import lru_cache
+
+from derive.screen import POINTS, _matrices, _unrolled, point
 
 
 class NotPolynomial(Exception):
@@ -93,20 +94,29 @@ def _S(k: int, m: int, n: int) -> list[list[dict]]:
     return [[{((k, i, j),): Fraction(1)} for j in range(n)] for i in range(m)]
 
 
-def polynomial_conditions(F: Formulation, G: Formulation, steps: int, point: dict) -> list[dict]:
-    """The conditions of :func:`derive.equivalence.conditions` at *point*, as polynomials in
-    ``nu_k`` and the ``S_k`` entries, in the solver's order (initial, then point, input, transition per step)."""
-    x0F, x0G, M, per_step, _ = _systems(F, G, steps, False)
+@lru_cache(maxsize=4096)
+def _polynomial(f: Formulation, p0: sp.Basic, steps: int, index: int):
+    """*f*'s ``(x_0, dx_0/dtheta_0, [(A_k, B_k, C_k)])`` at point *index*, ``nu`` kept, as polynomials."""
+    x0, per_step, _ = _unrolled(f, p0, steps)
+    at = point(_matrices(f, p0, steps), index, keep=(NU,))
+    return (_matrix(x0, at), _matrix(x0.jacobian([p0]), at),
+            [tuple(_matrix(X, at) for X in three) for three in per_step])
+
+
+def polynomial_conditions(F: Formulation, G: Formulation, steps: int, index: int) -> list[dict]:
+    """The conditions of :func:`derive.equivalence.conditions` at point *index* (every parameter but
+    ``nu``), as polynomials in ``nu_k`` and the ``S_k`` entries, in the solver's order."""
+    p0 = F.params[0]
+    x0F, M, stepsF = _polynomial(F, p0, steps, index)
+    x0G, _, stepsG = _polynomial(G, p0, steps, index)
     m, n = len(G.state), len(F.state)
     eqs: list[dict] = []
 
     def add(E, minus):
         eqs.extend(_add(a, b, -1) for ra, rb in zip(E, minus) for a, b in zip(ra, rb))
 
-    add(_product(_S(0, m, n), _matrix(x0F, point)), _matrix(x0G, point))
-    M = _matrix(M, point)
-    for k, ((AF, BF, CF), (AG, BG, CG)) in enumerate(per_step, start=1):
-        AF, BF, CF, AG, BG, CG = (_matrix(X, point) for X in (AF, BF, CF, AG, BG, CG))
+    add(_product(_S(0, m, n), x0F), x0G)
+    for k, ((AF, BF, CF), (AG, BG, CG)) in enumerate(zip(stepsF, stepsG), start=1):
         add(_product(_product(CG, _S(k - 1, m, n)), M), _product(CF, M))
         add(_product(_S(k, m, n), BF), BG)
         AFM = _product(AF, M)
@@ -164,15 +174,9 @@ def translation_refuted(F: Formulation, G: Formulation, *, steps: int = 4) -> bo
     Every ``nu[k]`` in the conditions is an unknown (the symbolic solver fixes ``nu_1..nu_steps``; one more
     unknown only weakens the screen).  A non-polynomial entry leaves the decision to the symbolic solver.
     """
-    x0F, x0G, M, per_step, cs = _systems(F, G, steps, False)
-    matrices = [x0F, x0G, M, *cs] + [X for pair in per_step for three in pair for X in three]
-    parameters = sorted((a for a in _atoms(*matrices) if not (isinstance(a, sp.Indexed) and a.base == NU)),
-                        key=sp.default_sort_key)
-    parameters = sorted(set(parameters) | {F.params[0]}, key=sp.default_sort_key)
-    rng = random.Random(SEED)
-    for _ in range(POINTS):
+    for index in range(POINTS):
         try:
-            eqs = polynomial_conditions(F, G, steps, _point(parameters, rng))
+            eqs = polynomial_conditions(F, G, steps, index)
         except NotPolynomial:
             return False
         if not contradicts(eqs):

@@ -19,12 +19,10 @@ from derive.equivalence_map import classify, first_residual, judge_map
 from derive.symbols import t
 
 
-def _point_for(F, G, steps, seed=7):
-    x0F, x0G, M, per_step, cs = screen._systems(F, G, steps, False)
-    matrices = [x0F, x0G, M, *cs] + [X for pair in per_step for three in pair for X in three]
-    atoms = sorted(screen._atoms(*matrices) | {F.params[0]}, key=sp.default_sort_key)
-    return screen._point([a for a in atoms if not (isinstance(a, sp.Indexed) and a.base == NU)],
-                         random.Random(seed))
+def _point_for(F, G, steps, index=0):
+    """The substitution the screen makes at point *index* (every parameter of both, nu kept)."""
+    p0 = F.params[0]
+    return screen.point(screen._matrices(F, p0, steps) + screen._matrices(G, p0, steps), index, keep=(NU,))
 
 
 def _unknown_S(F, G, steps):
@@ -35,7 +33,7 @@ def _unknown_S(F, G, steps):
 def test_the_linear_rows_are_the_symbolic_conditions_at_the_point():
     F, G, steps = get("keras_sgd"), get("caffe_sgd"), 2
     point = _point_for(F, G, steps)
-    rows = screen.linear_conditions(F, G, steps, point)
+    rows = screen.linear_conditions(F, G, steps, 0)
     S = _unknown_S(F, G, steps)
     symbolic = conditions(F, G, steps, S)
     assert [label for label, _, _ in rows] == [label for label, _ in symbolic]
@@ -52,7 +50,7 @@ def test_the_linear_rows_are_the_symbolic_conditions_at_the_point():
 def test_the_polynomial_conditions_of_a_translation_are_the_symbolic_ones_at_the_point():
     F, G, steps = get("sutskever_momentum"), get("pytorch_momentum_documented", momentum=NU[t]), 2
     point = _point_for(F, G, steps)
-    polys = screen_schedule.polynomial_conditions(F, G, steps, point)
+    polys = screen_schedule.polynomial_conditions(F, G, steps, 0)
     symbolic = conditions(F, G, steps, _unknown_S(F, G, steps))
     assert len(polys) == len(symbolic)
     rng = random.Random(5)
