@@ -1,22 +1,21 @@
 r"""A numeric pre-screen for :mod:`derive.equivalence`: decide "no change of variables" at exact points.
 
 The conditions for :math:`x'_t = S_t x_t` (:func:`derive.equivalence.conditions`)
-are polynomial in the unknowns (the entries of the :math:`S_k`, and a translated
-schedule :math:`\nu_k`) with coefficients rational in the hyperparameters.  Replace
-every hyperparameter (each :math:`\varepsilon_k, \mu_k`, each constant, :math:`\theta_0`)
-by an exact random rational :math:`p` and eliminate as :func:`derive.equivalence.eliminate`
-does, now over :math:`\mathbb{Q}`: each elimination step solves one equation
-:math:`a u + r = 0` with :math:`a \ne 0` a number for :math:`u`, which keeps the system
-equivalent, so an equation that reduces to a non-zero number proves the numeric
-system has no solution.
+are linear in the entries of the :math:`S_k`, with coefficients rational in the
+hyperparameters.  Replace every hyperparameter (each :math:`\varepsilon_k, \mu_k`,
+each constant, :math:`\theta_0`) by an exact random rational (:func:`value`) and the
+conditions become a linear system over :math:`\mathbb{Q}`, solved here by exact
+Gaussian elimination over :class:`~fractions.Fraction` in the solver's order
+(:func:`inconsistent`): a row that reduces to :math:`0 = c \ne 0` proves the numeric
+system has no solution.  (With a translated schedule :math:`\nu_k` the system is
+bilinear: :mod:`derive.screen_schedule`.)
 
 Soundness: a symbolic solution (rational functions of the hyperparameters and of
 the entries left free) specialises to a numeric one at every point where none of
 its denominators vanishes.  So if the numeric system is inconsistent, either the
-symbolic one is, or :math:`p` is a zero of a denominator; the points are drawn
-from a wide range and *both* of two points must refute before the screen says
-"inconsistent" (it never says "consistent": that is confirmed symbolically).
-Equations that stay non-linear in the unknowns after elimination refute nothing.
+symbolic one is, or the point is a zero of a denominator; the values have large
+denominators and *both* of two points must refute before the screen says
+"inconsistent" (it never says "consistent": that is proved symbolically).
 """
 
 from __future__ import annotations
