@@ -11,11 +11,16 @@ and per CPU second; the load average before and after (on a shared machine wall 
 is only meaningful beside it).  ``--workers N`` runs the command under ``taskset`` on
 N cores (one worker per core it may use).
 
-Last measured (2 cores shared with seven other engineers' jobs, load average 8-13):
+Last measured (2 cores shared with seven other engineers' jobs; load average in brackets):
 
     selection                    pairs   cold wall / CPU     warm wall / CPU
-    whole catalogue (13)           169   1152 s / 320 s      2.8 s / 1.2 s   (derive map timed by hand)
+    before the numeric screen (symbolic cascade for every pair):
+    whole catalogue (13)           169   1152 s / 320 s      2.8 s / 1.2 s   (derive map timed by hand, load 8-13)
+    whole catalogue (13)           169    841 s / 276 s      -               (/usr/bin/time, load 5-9)
     --only 5 entries                25     63 s /  23 s      1.8 s / 0.9 s
+    with the screen (derive/screen.py, derive/screen_schedule.py), same classes:
+    whole catalogue (13)           169     42 s /  57 s      0.8 s / 0.9 s   (load 1.7-2.3)
+    whole catalogue (13)           169    127 s /  74 s      -               (load 2.2-5.3, the previous commit)
 """
 
 from __future__ import annotations

@@ -43,11 +43,14 @@ from dataclasses import dataclass, replace
 import sympy as sp
 
 from derive.catalogue import CATALOGUE, get, options_of
-from derive.equivalence import Proof, Residual, equivalence, translation
+from derive import screen, screen_schedule
+from derive.conditions import condition
+from derive.equivalence import NU, Proof, Residual, conditions, eliminate, equivalence, translation
 from derive.formulation import Assign, Formulation
 from derive.symbols import eps, mu, t
 
 CLASSES = ("identical", "change of variables", "translation", "condition", "never")
+ERROR = "error"  # not a class: the pair's judging raised (the message in ``error``), the map goes on
 EPS = sp.Symbol("epsilon", positive=True)  # a constant learning rate
 MU = sp.Symbol("mu", positive=True)  # a constant momentum
 KAPPA = sp.Symbol("kappa", positive=True)  # a constant product epsilon_t mu_t
@@ -77,6 +80,7 @@ class PairVerdict:
     residual: tuple[str, sp.Basic] | None = None
     relations: tuple[sp.Basic, ...] = ()  # the residual's conditions, when the solver states them
     seconds: float = 0.0
+    error: str | None = None  # kind == ERROR: the exception, in one line
 
     def same_parameters(self) -> bool:
         """Whether the target's parameters are the source's at every step (its map is the identity)."""
@@ -88,6 +92,8 @@ class PairVerdict:
 
     def detail(self) -> str:
         """One line: the map, the condition, the translation or the residual."""
+        if self.kind == ERROR:
+            return f"error: {self.error}"
         if self.kind == "identical":
             return "the same program" + ("" if self.source == self.target else " (state renamed in order)")
         if self.kind == "change of variables":
@@ -167,8 +173,43 @@ def params_map(proof: Proof, F: Formulation, G: Formulation) -> tuple[sp.Basic, 
     return G.params[t], value
 
 
-def classify(source: str, target: str) -> PairVerdict:
-    """The class of the ordered pair: does *target* follow *source* (see the module's text)."""
+def first_residual(F: Formulation, G: Formulation, steps: int) -> tuple[tuple[str, sp.Expr], tuple]:
+    """``((where, residual), relations)``: what :func:`derive.equivalence.equivalence` reports for a pair
+    whose concrete conditions fail by step *steps*, solved only up to that step and without a witness.
+
+    The conditions are linear in the ``S_k``, so elimination never defers an equation and stops
+    at the first step that leaves a residual: up to that step it is the same elimination.
+    """
+    S = [sp.Matrix(len(G.state), len(F.state), lambda r, c: sp.Symbol(f"s{k}_{r}{c}")) for k in range(steps + 1)]
+    unknowns = {u for M in S for u in M.free_symbols}
+    _, residuals = eliminate(conditions(F, G, steps, S), unknowns)
+    if not residuals:  # the screen refuted at a root of a denominator: solve as the cascade does
+        free = equivalence(F, G)
+        return (free.label, free.residual), tuple(free.conditions)
+    label, res = min(residuals, key=lambda lr: (sp.count_ops(lr[1]), lr[0]))
+    return (label, res), condition(res)[0]
+
+
+def _judged(F: Formulation, G: Formulation, screened: bool = True):
+    """``(proof, None)`` or ``(None, ((where, residual), relations))``: the numeric screen first, the
+    symbolic solver only when the screen cannot refute (:mod:`derive.screen`)."""
+    refuted = screen.equivalence_refuted(F, G) if screened else None
+    if refuted is not None:
+        return None, first_residual(F, G, refuted.step)
+    result = equivalence(F, G)
+    if result:
+        return result, None
+    return None, ((result.label, result.residual), tuple(getattr(result, "conditions", None) or ()))
+
+
+def classify(source: str, target: str, *, screened: bool = True) -> PairVerdict:
+    """The class of the ordered pair: does *target* follow *source* (see the module's text).
+
+    Every refutation is first tried at exact numeric points (:mod:`derive.screen`, sound: a
+    symbolic solution would specialise to them); only what survives is solved symbolically,
+    so the class, the map and the first residual are the symbolic cascade's.  ``screened=False``
+    runs the symbolic cascade alone (what the tests compare the screened one with).
+    """
     started = time.perf_counter()
     F, G = get(source), get(target)
 
@@ -177,34 +218,46 @@ def classify(source: str, target: str) -> PairVerdict:
 
     if program(F) == program(G):
         return done("identical")
-    free = equivalence(F, G)
+    free, failed = _judged(F, G, screened)
     if free:
         return done("change of variables", params_map=params_map(free, F, G), S=free.S.get(t))
-    first = (free.label, free.residual)
-    relations = tuple(getattr(free, "conditions", None) or ())  # structured residuals (the api branch)
+    first, relations = failed
     for role in TRANSLATED_ROLES:
         if role not in options_of(target) or role not in G.hyper:
+            continue
+        if screened and screen_schedule.translation_refuted(F, get(target, **{role: NU[t]})):
             continue
         found = translation(F, target, role=role, same_params=False)
         if found:
             G2 = get(target, **{role: found.schedule})
             return done("translation", params_map=params_map(found.result, F, G2), S=found.result.S.get(t),
                         translation=(role, found.schedule, G.hyper[role]), residual=first, relations=relations)
-    words, substitutions, result = [], [], free
+    words, substitutions, residual = [], [], first[1]
     for _ in range(MAX_RESTRICTIONS):
-        chosen = removing(result.residual, F, G, words)
+        chosen = removing(residual, F, G, words)
         if chosen is None:
             break
         for w, rule, eq in chosen:
             words.append(w)
             substitutions.append((w, *eq))
             F, G = restricted(F, rule), restricted(G, rule)
-        result = equivalence(F, G)
+        result, failed = _judged(F, G, screened)
         if result:
             return done("condition", params_map=params_map(result, F, G), S=result.S.get(t),
                         conditions=tuple(words), restrictions=tuple(substitutions), residual=first,
                         relations=relations)
+        residual = failed[0][1]
     return done("never", residual=first, relations=relations)
+
+
+def classify_guarded(source: str, target: str) -> PairVerdict:
+    """:func:`classify`, with an exception reported as the pair's verdict (kind ``error``), in one line."""
+    started = time.perf_counter()
+    try:
+        return classify(source, target)
+    except Exception as exc:  # one pair's failure must not stop the map of the others
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return PairVerdict(source, target, ERROR, error=message, seconds=time.perf_counter() - started)
 
 
 # -- judging every pair: cached on disk, the misses in forked workers ------------------------
@@ -218,7 +271,7 @@ def _judge_recorded(pair: tuple[str, str]):
     from derive.claims.dependencies import recording
 
     with recording() as built:
-        verdict = classify(*pair)
+        verdict = classify_guarded(*pair)
     return pair, verdict, frozenset(built)
 
 
@@ -288,7 +341,8 @@ def judge_map(selected: list[str], *, cache: bool = True, workers: int | None = 
     def finish(pair, verdict, built):
         out[pair] = verdict
         # stored only if every entry it built is one its key names (see derive.claims.dependencies)
-        if store is not None and built <= keys.entries(pair[0]) | keys.entries(pair[1]):
+        # an error is reported, never stored: the next run judges the pair again
+        if store is not None and verdict.kind != ERROR and built <= keys.entries(pair[0]) | keys.entries(pair[1]):
             store.save("map", keys.key(*pair), verdict)
         if progress is not None:
             progress.update(1)

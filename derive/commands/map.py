@@ -12,14 +12,16 @@ processes, one per core.
 JSON (--format json), schema "sgd-derive/map" version 1: {"schema", "version",
 "entries": [NAME...], "classes": [CLASS...], "pairs": [{"source", "target",
 "class", "params_map", "S", "conditions", "restrictions", "translation",
-"residual", "relations"}...]}, pairs row by row in catalogue order.  Expressions
+"residual", "relations", "error"}...]}, pairs row by row in catalogue order.  Expressions
 are strings in SymPy's syntax; "params_map" is "theta'[t] = ..." (null for
 identical and never), "S" the matrix S_t as rows of strings, "conditions" the
 restrictions in words, "restrictions" each as "lhs = rhs", "translation"
 {"role", "schedule", "default"} or null, "residual" {"where", "expression"}
 (the first residual with every hyperparameter free; null when a change of
 variables exists), "relations" the residual's conditions when the solver
-states them.
+states them, "error" null or, when judging the pair raised, the exception in
+one line (its "class" is then "error", not one of "classes"; the other pairs are
+judged as usual).
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ def record(v) -> dict:
                                                                    [v.translation[0], *map(sp.sstr, v.translation[1:])])),
         "residual": None if v.residual is None else {"where": v.residual[0], "expression": sp.sstr(v.residual[1])},
         "relations": [_text(r) for r in v.relations],
+        "error": v.error,
     }
 
 

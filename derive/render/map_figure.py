@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 
-from derive.equivalence_map import CLASSES
+from derive.equivalence_map import CLASSES, ERROR
 from derive.errors import DeriveError
 
 # One colour per class, strongest (dark) to never (light grey); readable in grey scale.
 COLOURS = {"identical": "#08306b", "change of variables": "#2171b5", "translation": "#6baed6",
-           "condition": "#fdae6b", "never": "#f0f0f0"}
+           "condition": "#fdae6b", "never": "#f0f0f0", ERROR: "#cb181d"}
 METADATA = {"Software": "sgd-derive", "Title": "derive map"}
 
 
@@ -29,14 +29,16 @@ def png(verdicts: dict, names: list[str]) -> bytes:
     from matplotlib.patches import Patch
 
     n = len(names)
-    index = {kind: k for k, kind in enumerate(CLASSES)}
+    # a pair whose judging failed gets its own colour, and a legend entry only when there is one
+    kinds = CLASSES + ((ERROR,) if any(verdicts[(a, b)].kind == ERROR for a in names for b in names) else ())
+    index = {kind: k for k, kind in enumerate(kinds)}
     matrix = [[index[verdicts[(a, b)].kind] for b in names] for a in names]
-    cmap = colors.ListedColormap([COLOURS[kind] for kind in CLASSES])
+    cmap = colors.ListedColormap([COLOURS[kind] for kind in kinds])
     size = 2.5 + 0.42 * n
     with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 8, "svg.hashsalt": "sgd-derive"}):
         figure, axes = pyplot.subplots(figsize=(size + 1.5, size), dpi=100)
         try:
-            axes.imshow(matrix, cmap=cmap, vmin=-0.5, vmax=len(CLASSES) - 0.5, interpolation="nearest")
+            axes.imshow(matrix, cmap=cmap, vmin=-0.5, vmax=len(kinds) - 0.5, interpolation="nearest")
             axes.set_xticks(range(n), names, rotation=60, ha="right", rotation_mode="anchor")
             axes.set_yticks(range(n), names)
             axes.set_xticks([k - 0.5 for k in range(1, n)], minor=True)
@@ -46,7 +48,7 @@ def png(verdicts: dict, names: list[str]) -> bytes:
             axes.set_xlabel("target (follows the source)")
             axes.set_ylabel("source")
             axes.set_title("Who equals whom: derive map (row = source, column = target)")
-            axes.legend(handles=[Patch(facecolor=COLOURS[kind], edgecolor="#808080", label=kind) for kind in CLASSES],
+            axes.legend(handles=[Patch(facecolor=COLOURS[kind], edgecolor="#808080", label=kind) for kind in kinds],
                         loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", metadata=METADATA, bbox_inches="tight")

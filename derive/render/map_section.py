@@ -20,6 +20,8 @@ def detail(v) -> tuple:
     """The table's last cell: the map, the translation or the conditions, as text and mathematics."""
     if v.kind == "identical":
         return ("the same program, state renamed in order",)
+    if v.error is not None:
+        return (f"error: {v.error}",)
     if v.params_map is None:
         mapped = ()
     elif v.same_parameters():
