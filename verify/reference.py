@@ -35,11 +35,11 @@ from typing import Iterator
 
 import numpy as np
 import sympy as sp
-from sympy.printing.pycode import PythonCodePrinter
 
 from derive.catalogue import get as get_formulation
 from derive.formulation import Formulation
 from derive.numeric import step_factors
+from derive.numeric.compiled import compile_matrices
 from derive.symbols import t
 from derive.system import linear_system
 from verify.compare import magnitude_system
@@ -53,18 +53,6 @@ class UnsupportedRun(ValueError):
     """The reference cannot represent this run (say why and what to change)."""
 
 
-class _FractionPrinter(PythonCodePrinter):
-    """Prints rationals as ``Fraction(p, q)`` so a lambdified template stays exact."""
-
-    def _print_Rational(self, expr):
-        return f"Fraction({expr.p}, {expr.q})"
-
-    _print_Half = _print_Rational
-
-    def _print_Integer(self, expr):
-        return str(expr.p)
-
-
 @dataclass(frozen=True)
 class Argument:
     """One argument of the compiled templates: a role read at ``step + offset``."""
@@ -72,23 +60,6 @@ class Argument:
     symbol: sp.Basic
     role: str
     offset: int
-
-
-def _matrix_function(matrix: sp.Matrix, dummies, exact: bool):
-    if exact:
-        fn = sp.lambdify(dummies, list(matrix), modules=[{"Fraction": Fraction}], printer=_FractionPrinter)
-    else:
-        fn = sp.lambdify(dummies, list(matrix), modules="numpy")
-    shape = matrix.shape
-
-    def evaluate(*args):
-        if exact:
-            return np.array(fn(*args), dtype=object).reshape(shape)
-        steps = np.shape(args[0])[0] if args else 1
-        entries = [np.broadcast_to(np.asarray(e, dtype=np.float64), (steps,)) for e in fn(*args)]
-        return np.stack(entries, axis=-1).reshape(steps, *shape)
-
-    return evaluate
 
 
 class CompiledSystem:
@@ -134,14 +105,23 @@ class CompiledSystem:
     def size(self) -> int:
         return len(self.formulation.state)
 
+    # derive's engine compiles every template (derive.numeric.compile_matrices): one place turns a
+    # system's matrices into float64 (vectorised over steps) and exact (Fraction) functions
     @cached_property
     def _float(self):
-        return {k: _matrix_function(m, self._dummies, False) for k, m in self.templates.items()}
+        return compile_matrices(self.templates, self._dummies)
 
     @cached_property
     def _exact(self):
-        return {k: _matrix_function(m, self._dummies, True) for k, m in self.templates.items()
-                if not k.startswith("mag")}
+        steps = {k: m for k, m in self.templates.items() if not k.startswith("mag")}
+        functions = compile_matrices(steps, self._dummies, exact=True, rational=self._rational)
+        return {k: (lambda fn: lambda *args: np.array(fn(*args), dtype=object))(fn) for k, fn in functions.items()}
+
+    @cached_property
+    def _rational(self) -> bool:
+        return all(e.is_rational_function(*self._dummies) and all(n.is_Rational for n in e.atoms(sp.Number))
+                   and not e.has(sp.NumberSymbol) for k, M in self.templates.items() if not k.startswith("mag")
+                   for e in M)
 
     def values(self, hyper: dict[str, np.ndarray], steps: int) -> list[np.ndarray]:
         """Per-argument arrays of length ``steps`` (the value at step ``t + offset``).
