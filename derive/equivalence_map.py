@@ -38,6 +38,7 @@ every :math:`t` by induction); it is drawn from a residual that must vanish for 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import sympy as sp
@@ -227,7 +228,8 @@ def classify(source: str, target: str, *, screened: bool = True) -> PairVerdict:
             continue
         if screened and screen_schedule.translation_refuted(F, get(target, **{role: NU[t]})):
             continue
-        found = translation(F, target, role=role, same_params=False)
+        with budget(TRANSLATION_SECONDS, f"the translation search for {target}'s {role}"):
+            found = translation(F, target, role=role, same_params=False)
         if found:
             G2 = get(target, **{role: found.schedule})
             return done("translation", params_map=params_map(found.result, F, G2), S=found.result.S.get(t),
@@ -250,11 +252,44 @@ def classify(source: str, target: str, *, screened: bool = True) -> PairVerdict:
     return done("never", residual=first, relations=relations)
 
 
+# A symbolic translation search can blow up (a schedule solved through a symbolic weight decay);
+# past this many seconds the pair is reported undecided (kind ``error``, never cached) rather than hang.
+TRANSLATION_SECONDS = 30
+
+
+class Undecided(BaseException):
+    """A search ran past its time budget (a BaseException: SymPy's own ``except Exception`` lets it through)."""
+
+
+@contextmanager
+def budget(seconds: float, what: str):
+    """Raise :class:`Undecided` naming *what* after *seconds* (SIGALRM; no limit off the main thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise Undecided(f"undecided: {what} ran past {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def classify_guarded(source: str, target: str) -> PairVerdict:
     """:func:`classify`, with an exception reported as the pair's verdict (kind ``error``), in one line."""
     started = time.perf_counter()
     try:
         return classify(source, target)
+    except Undecided as exc:
+        return PairVerdict(source, target, ERROR, error=str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # one pair's failure must not stop the map of the others
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         return PairVerdict(source, target, ERROR, error=message, seconds=time.perf_counter() - started)

@@ -156,3 +156,21 @@ def test_a_pair_that_raises_is_reported_in_one_line_and_the_others_are_judged(mo
     # an error is not cached: the next run judges the pair again
     monkeypatch.setattr(equivalence_map, "classify", judged)
     assert judge_map(["plain_gd", "tf1_momentum"], workers=1)[("plain_gd", "tf1_momentum")].kind == "never"
+
+
+def test_a_translation_search_past_its_budget_is_reported_undecided_not_hung(monkeypatch):
+    """A pair whose translation search runs past the budget is an ``error`` verdict naming it (never a class)."""
+    import time as clock
+
+    from derive import equivalence_map
+
+    def slow(*args, **kwargs):
+        clock.sleep(5)
+        raise AssertionError("the budget did not interrupt the search")
+
+    monkeypatch.setattr(equivalence_map, "TRANSLATION_SECONDS", 0.2)
+    monkeypatch.setattr(equivalence_map, "translation", slow)
+    verdict = equivalence_map.classify_guarded("sutskever_momentum", "pytorch_momentum_documented")
+    assert verdict.kind == equivalence_map.ERROR
+    assert "undecided: the translation search for pytorch_momentum_documented's" in verdict.error
+    assert verdict.seconds < 4
