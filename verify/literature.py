@@ -285,9 +285,16 @@ def check(config: RunConfig, formulation: str, *, readout_row: str | None = None
     if not config.name:  # the default label formats numbers only (AggMo's betas, an averaging rule)
         shown = ",".join(f"{k}={v}" for k, v in config.options.items())
         config = config.with_(name=f"{formulation}|{shown}|{config.dtype}|{config.schedule}")
+    from dataclasses import replace
+
+    from verify.checkable import indistinguishable_from_null, run_problem
+
     observed = run(config)
     if observed.error is not None:
         return Outcome(config, Report(config.label(), False, error=f"step {observed.failed_step}: {observed.error}"))
+    problem = run_problem(observed)  # never evaluated a gradient, never moved: nothing to judge
+    if problem is not None:
+        return Outcome(config, Report(config.label(), False, error=f"not checkable: {problem}"))
     extra = extra_roles(dict(config.options), config.steps)
     for hyper in observed.hyper:
         hyper.update(extra)
@@ -301,7 +308,12 @@ def check(config: RunConfig, formulation: str, *, readout_row: str | None = None
                 base = next(s for s in entry.state if str(s) == readout_row)
                 system = replace_params(system, base)
             systems.append(system)
-        report = compare(observed, expected(systems, observed))
+        reference = expected(systems, observed)
+        report = compare(observed, reference)
+        if report.passed:  # a pass must be one the null (stationary) trajectory could not have earned
+            why = indistinguishable_from_null(observed, reference)
+            if why is not None:
+                report = replace(report, passed=False, error=f"not checkable: {why}")
     except (UnsupportedRun, ValueError, KeyError) as exc:
         report = Report(config.label(), False, error=f"reference: {exc}")
     return Outcome(config, report)

@@ -63,3 +63,23 @@ def test_polyak_ruppert_average_is_read_out_of_the_state():
     config = _config(PolyakRuppertSGD, objective=QUARTIC, readout=average_readout)
     assert check(config, "polyak_ruppert_sgd", readout_row="thetabar").report.passed
     assert not check(config, "polyak_ruppert_sgd").report.passed  # the average is not the iterate
+
+
+def test_a_do_nothing_optimizer_never_passes_this_modules_check():
+    """verify.literature.check applies verify's soundness rules: a run that never evaluates a gradient,
+    or that the stationary trajectory would pass too, is not a pass."""
+    import torch
+
+    from verify.literature import check
+    from verify.runner import RunConfig
+
+    class DoesNothing(torch.optim.Optimizer):
+        def __init__(self, params, lr=0.1, momentum=0.9):
+            super().__init__(params, {"lr": lr, "momentum": momentum})
+
+        def step(self, closure=None):
+            return None
+
+    config = RunConfig(optimizer=DoesNothing, options={"lr": 0.1, "momentum": 0.9}, steps=5)
+    outcome = check(config, "heavy_ball")
+    assert not outcome.report.passed and "not checkable" in (outcome.report.error or ""), outcome.report
