@@ -253,7 +253,7 @@ def classify(source: str, target: str, *, screened: bool = True) -> PairVerdict:
 
 
 # A symbolic translation search can blow up (a schedule solved through a symbolic weight decay);
-# past this many seconds the pair is reported undecided (kind ``error``, never cached) rather than hang.
+# past this many seconds the pair is reported undecided (kind ``error``) rather than hang.
 TRANSLATION_SECONDS = 30
 
 
@@ -376,8 +376,10 @@ def judge_map(selected: list[str], *, cache: bool = True, workers: int | None = 
     def finish(pair, verdict, built):
         out[pair] = verdict
         # stored only if every entry it built is one its key names (see derive.claims.dependencies)
-        # an error is reported, never stored: the next run judges the pair again
-        if store is not None and verdict.kind != ERROR and built <= keys.entries(pair[0]) | keys.entries(pair[1]):
+        # an error (a pair whose judging raised, or ran past its budget) is stored too: for the same sources
+        # and versions it recurs, and an undecided pair re-judged on every run costs its whole budget each
+        # time; --no-cache judges it again
+        if store is not None and built <= keys.entries(pair[0]) | keys.entries(pair[1]):
             store.save("map", keys.key(*pair), verdict)
         if progress is not None:
             progress.update(1)

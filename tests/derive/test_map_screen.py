@@ -153,9 +153,11 @@ def test_a_pair_that_raises_is_reported_in_one_line_and_the_others_are_judged(mo
         next(line for line in lines if line.startswith("plain_gd") and "tf1_momentum" in line)]
     assert lines[2].split(" | ")[2].strip() == "error" and lines[2].endswith("| error: KeyError: nu[1]")
     assert figure.read_bytes().startswith(b"\x89PNG")
-    # an error is not cached: the next run judges the pair again
+    # an error is cached like a verdict (it recurs for the same sources); --no-cache judges the pair again
     monkeypatch.setattr(equivalence_map, "classify", judged)
-    assert judge_map(["plain_gd", "tf1_momentum"], workers=1)[("plain_gd", "tf1_momentum")].kind == "never"
+    assert judge_map(["plain_gd", "tf1_momentum"], workers=1)[("plain_gd", "tf1_momentum")].kind == "error"
+    fresh = judge_map(["plain_gd", "tf1_momentum"], workers=1, cache=False)
+    assert fresh[("plain_gd", "tf1_momentum")].kind == "never"
 
 
 def test_a_translation_search_past_its_budget_is_reported_undecided_not_hung(monkeypatch):
