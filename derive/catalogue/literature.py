@@ -245,26 +245,30 @@ def schedule_free_sgd(*, lr=None, momentum=None, averaging=None) -> Formulation:
 
 
 @entry
-def two_state(*, h=None, k=None, l=None, m=None, q=None, z=None) -> Formulation:
+def two_state(*, h=None, k=None, l=None, m=None, q=None, z=None, at_rest: bool = False) -> Formulation:
     r"""The general two-state optimizer: both states are linear in the old states and the gradient.
 
     .. math:: a_t = h\,a_{t-1} + k\,\theta_{t-1} + l\,g_t, \qquad
-              \theta_t = m\,a_{t-1} + q\,\theta_{t-1} + z\,g_t, \qquad a_0 = \tfrac{1-q}{m}\theta_0
+              \theta_t = m\,a_{t-1} + q\,\theta_{t-1} + z\,g_t, \qquad a_0 = 0
 
-    The coefficients are signed (a descent method has :math:`z < 0`).  It starts at rest: at a
-    stationary point (:math:`g = 0`) :math:`\theta` stays put, which fixes :math:`a_0` and needs
-    :math:`m \neq 0`.  QHM in its own coordinates is :math:`h = \beta`, :math:`k = 0`,
-    :math:`l = 1 - \beta`, :math:`m = -\alpha\beta\nu`, :math:`q = 1`, :math:`z = -\alpha(1 - \nu\beta)`.
+    The coefficients are signed (a descent method has :math:`z < 0`).  ``at_rest=True`` starts it
+    at rest instead: at a stationary point (:math:`g = 0`) :math:`\theta` stays put, which fixes
+    :math:`a_0 = (1-q)\theta_0/m` and needs :math:`m \neq 0` (the same start when :math:`q = 1`).
+    QHM in its own coordinates is :math:`h = \beta`, :math:`k = 0`, :math:`l = 1 - \beta`,
+    :math:`m = -\alpha\beta\nu`, :math:`q = 1`, :math:`z = -\alpha(1 - \nu\beta)`.
     """
     given = dict(zip(TSO_ROLES, (h, k, l, m, q, z)))
-    c = {role: sp.Symbol(role, real=True) if value is None else exact(value, role) for role, value in given.items()}
-    if c["m"].is_number and c["m"] == 0:
-        raise InvalidHyperparameter("two_state needs m != 0 (theta must read a to start at rest), got m=0")
+    # named h_TSO.. : plain h, q are derive's quadratic objective (derive.unroll), k an index
+    c = {role: sp.Symbol(f"{role}_TSO", real=True) if value is None else exact(value, role)
+         for role, value in given.items()}
+    if at_rest and c["m"].is_number and c["m"] == 0:
+        raise InvalidHyperparameter("two_state at rest needs m != 0 (theta must read a), got m=0")
     return Formulation(
         name="two_state",
         title="General two-state optimizer (Ma and Yarats 2019)",
         citation=QHM_PAPER + ", Appendix (two-state optimization algorithms); coefficients as in "
-        "facebookresearch/qhoptim qhoptim/common/param_conv.py from_two_state_optimizer; started at rest",
+        "facebookresearch/qhoptim qhoptim/common/param_conv.py from_two_state_optimizer"
+        + ("; started at rest" if at_rest else "; a_0 = 0"),
         state=(theta, a_tso),
         params=theta,
         grad_at=theta[t - 1],
@@ -272,6 +276,6 @@ def two_state(*, h=None, k=None, l=None, m=None, q=None, z=None) -> Formulation:
             Assign(a_tso[t], c["h"] * a_tso[t - 1] + c["k"] * theta[t - 1] + c["l"] * g[t]),
             Assign(theta[t], c["m"] * a_tso[t - 1] + c["q"] * theta[t - 1] + c["z"] * g[t]),
         ),
-        init={a_tso: (1 - c["q"]) / c["m"] * theta[0]},
+        init={a_tso: sp.cancel((1 - c["q"]) / c["m"]) * theta[0] if at_rest else 0},
         hyper=c,
     )

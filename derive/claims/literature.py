@@ -231,20 +231,20 @@ TSO_MIXED = _tso_of_qhm(HALF, HALF, THIRD, 1, 2)
                  r"$\psi = km - hq$, $\xi = (h-q-\phi)(lm-hz) + 2m(lq-kz)$: $\alpha = \xi/(2\phi\psi)$, "
                  r"$\nu = 2m(lq-kz)/\xi$, $\beta = (h+q-\phi)/2$.",
        reading=r"qhm with qhoptim's map of $(h, k, l, m, q, z)$ and two_state with them give the same parameters, "
-               r"for the TSOs QHM can recover at all (iteration matrix with eigenvalues 1 and $\beta$, started at "
-               r"rest). Judged by the equivalence solver at exact rational coefficients where $\phi$ is rational "
+               r"for the TSOs QHM can recover at all (iteration matrix with eigenvalues 1 and $\beta$, two_state "
+               r"started at rest). Judged by the equivalence solver at exact rational coefficients where $\phi$ is rational "
                r"(QHM(1/2, 1/2, 1/3) in its own coordinates, $q = 1$, and in mixed ones, $a = \theta + 2b$); the "
                r"map's $\nu$ error over the whole family $a = s_1\theta + s_2 b$ is computed symbolically.",
        assumptions=r"constant coefficients; $m \neq 0$, $\phi, \psi, \xi \neq 0$; $a_0 = (1-q)\theta_0/m$.",
        expected="holds under a condition", condition="q = 1 (the parameters' own coefficient is one; then k = 0)")
 def tso_qhm():
-    own = equivalence(get("qhm", **_from_two_state_optimizer(**TSO_Q1)), get("two_state", **TSO_Q1),
+    own = equivalence(get("qhm", **_from_two_state_optimizer(**TSO_Q1)), get("two_state", **TSO_Q1, at_rest=True),
                       same_params=True, steps=3, values=WITNESS)
     mapped = _from_two_state_optimizer(**TSO_MIXED)
-    mixed = equivalence(get("qhm", **mapped), get("two_state", **TSO_MIXED), same_params=True, steps=3, values=WITNESS)
+    mixed = equivalence(get("qhm", **mapped), get("two_state", **TSO_MIXED, at_rest=True), same_params=True, steps=3, values=WITNESS)
     # the nu the mixed TSO needs: its gradient coefficient z = -alpha (1 - nu beta) is coordinate-free
     nu_needed = (1 + TSO_MIXED["z"] / mapped["lr"]) / mapped["momentum"]
-    needed = equivalence(get("qhm", **{**mapped, "nu": nu_needed}), get("two_state", **TSO_MIXED), same_params=True,
+    needed = equivalence(get("qhm", **{**mapped, "nu": nu_needed}), get("two_state", **TSO_MIXED, at_rest=True), same_params=True,
                          steps=3, values=WITNESS)
     s1, s2 = sp.symbols("s_1 s_2", real=True)
     family = _tso_of_qhm(ALPHA, BETA, sp.Symbol("nu", positive=True), s1, s2)
