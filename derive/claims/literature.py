@@ -232,20 +232,22 @@ TSO_MIXED = _tso_of_qhm(HALF, HALF, THIRD, 1, 2)
                  r"$\nu = 2m(lq-kz)/\xi$, $\beta = (h+q-\phi)/2$.",
        reading=r"qhm with qhoptim's map of $(h, k, l, m, q, z)$ and two_state with them give the same parameters, "
                r"for the TSOs QHM can recover at all (iteration matrix with eigenvalues 1 and $\beta$, two_state "
-               r"started at rest). Judged by the equivalence solver at exact rational coefficients where $\phi$ is rational "
-               r"(QHM(1/2, 1/2, 1/3) in its own coordinates, $q = 1$, and in mixed ones, $a = \theta + 2b$); the "
+               r"started at rest). Judged by the equivalence solver at exact rational coefficients where $\phi$ is "
+               r"rational (QHM(1/2, 1/2, 1/3) in its own coordinates, $q = 1$, and in mixed ones, $a = \theta + 2b$); the "
                r"map's $\nu$ error over the whole family $a = s_1\theta + s_2 b$ is computed symbolically.",
        assumptions=r"constant coefficients; $m \neq 0$, $\phi, \psi, \xi \neq 0$; $a_0 = (1-q)\theta_0/m$.",
        expected="holds under a condition", condition="q = 1 (the parameters' own coefficient is one; then k = 0)")
 def tso_qhm():
-    own = equivalence(get("qhm", **_from_two_state_optimizer(**TSO_Q1)), get("two_state", **TSO_Q1, at_rest=True),
-                      same_params=True, steps=3, values=WITNESS)
+    def versus(tso: dict, **qhm):
+        return equivalence(get("qhm", **qhm), get("two_state", **tso, at_rest=True), same_params=True, steps=3,
+                           values=WITNESS)
+
+    own = versus(TSO_Q1, **_from_two_state_optimizer(**TSO_Q1))
     mapped = _from_two_state_optimizer(**TSO_MIXED)
-    mixed = equivalence(get("qhm", **mapped), get("two_state", **TSO_MIXED, at_rest=True), same_params=True, steps=3, values=WITNESS)
+    mixed = versus(TSO_MIXED, **mapped)
     # the nu the mixed TSO needs: its gradient coefficient z = -alpha (1 - nu beta) is coordinate-free
     nu_needed = (1 + TSO_MIXED["z"] / mapped["lr"]) / mapped["momentum"]
-    needed = equivalence(get("qhm", **{**mapped, "nu": nu_needed}), get("two_state", **TSO_MIXED, at_rest=True), same_params=True,
-                         steps=3, values=WITNESS)
+    needed = versus(TSO_MIXED, **{**mapped, "nu": nu_needed})
     s1, s2 = sp.symbols("s_1 s_2", real=True)
     family = _tso_of_qhm(ALPHA, BETA, sp.Symbol("nu", positive=True), s1, s2)
     h, k, l, m, q, z = (family[r] for r in ("h", "k", "l", "m", "q", "z"))

@@ -139,8 +139,8 @@ def test_qhoptim_tso_map_gets_nu_wrong_in_mixed_coordinates_and_the_solver_refut
     wrong = equivalence(get("qhm", **mapped), get("two_state", **tso, at_rest=True), same_params=True,
                         values=WITNESS)
     assert not wrong and wrong.witness is not None
-    right = equivalence(get("qhm", lr=half, momentum=half, nu=third), get("two_state", **tso, at_rest=True), same_params=True,
-                        values=WITNESS)
+    right = equivalence(get("qhm", lr=half, momentum=half, nu=third), get("two_state", **tso, at_rest=True),
+                        same_params=True, values=WITNESS)
     assert right
 
 
