@@ -13,7 +13,10 @@ program, and :func:`check` compares its run with the catalogue entry's linear sy
 * :class:`AggMo` -- :math:`K` velocities :math:`v^{(i)} = \beta^{(i)} v^{(i)} - g`, step :math:`\gamma/K \sum_i v^{(i)}`;
 * :class:`PrimalAveraging` -- SGD on :math:`z`, the gradient at the average :math:`x` (Defazio 2020);
 * :class:`ScheduleFreeSGD` -- the parameter holds :math:`y = (1-\beta) z + \beta x` (Defazio et al. 2024);
-* :class:`PolyakRuppertSGD` -- plain SGD keeping the averaged iterate in its state.
+* :class:`PolyakRuppertSGD` -- plain SGD keeping the averaged iterate in its state;
+* :class:`TwoState` -- :math:`a \leftarrow h a + k\theta + l g`, :math:`\theta \leftarrow m a + q\theta + z g`
+  from the old values, :math:`a_0 = 0` or at rest :math:`(1-q)\theta_0/m` (Ma and Yarats 2019, appendix);
+  it has no learning rate.
 
 The averaging weight :math:`c_t` is a rule of the step: ``"1/t"``, ``"1/(t+1)"`` or a constant.
 The runner records lr and momentum; :func:`check` adds the other roles' values (``nu``,
@@ -250,6 +253,31 @@ class PolyakRuppertSGD(_Literature):
         return loss
 
 
+class TwoState(_Literature):
+    """The general two-state optimizer: every coefficient signed, both updates read the old state."""
+
+    def __init__(self, params, h=0.9, k=0.0, l=0.1, m=-0.1, q=1.0, z=-0.1, lr=0.0, at_rest=False):
+        if at_rest and float(m) == 0:
+            raise ValueError("Invalid m=0: at rest needs a_0 = (1 - q) theta_0 / m")
+        # lr is carried for the runner's records and never read: the coefficients are the whole step
+        super().__init__(params, {"lr": lr, "h": h, "k": k, "l": l, "m": m, "q": q, "z": z, "at_rest": at_rest})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            h, k, l, m, q, z = (float(group[r]) for r in ("h", "k", "l", "m", "q", "z"))
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                start = (lambda x: _copy(x).mul_((1 - q) / m)) if group["at_rest"] else _zeros
+                a = self._state(p, a=start)["a"]
+                new_a = h * a + k * p + l * p.grad
+                p.copy_(m * a + q * p + z * p.grad)
+                a.copy_(new_a)
+        return loss
+
+
 def average_readout(optimizer, group, p) -> torch.Tensor:
     """What :class:`PolyakRuppertSGD` averages (the parameter itself before the first step)."""
     return optimizer.state.get(p, {}).get("average", p).detach().clone()
@@ -258,8 +286,8 @@ def average_readout(optimizer, group, p) -> torch.Tensor:
 # The catalogue entry each optimizer implements.
 ENTRIES = {HeavyBall: "heavy_ball", QHM: "qhm", SynthesizedNesterov: "synthesized_nesterov", AccSGD: "accsgd",
            AggMo: "aggmo", PrimalAveraging: "primal_averaging", ScheduleFreeSGD: "schedule_free_sgd",
-           PolyakRuppertSGD: "polyak_ruppert_sgd"}
-_CONSTANT_ROLES = ("nu", "lookahead", "kappa", "xi", "c")
+           PolyakRuppertSGD: "polyak_ruppert_sgd", TwoState: "two_state"}
+_CONSTANT_ROLES = ("nu", "lookahead", "kappa", "xi", "c", "h", "k", "l", "m", "q", "z")
 
 
 def extra_roles(options: dict, steps: int) -> dict[str, np.ndarray]:

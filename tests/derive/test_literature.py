@@ -105,3 +105,53 @@ def test_qhm_nag_needs_the_lr_scaled_by_one_minus_beta():
     unscaled = equivalence(get("qhm", nu=m, lr=e, momentum=m), get("pytorch_nesterov_implemented", lr=e, momentum=m),
                            same_params=True, values=WITNESS)
     assert not unscaled
+
+
+# -- the general two-state optimizer (TSO-QHM) ----------------------------------------------------
+def test_two_state_starts_at_rest_and_takes_signed_coefficients():
+    from derive.catalogue.literature import a_tso
+    m_, q = sp.symbols("m_TSO q_TSO", real=True)
+    f = get("two_state", m="-1/24", z="-5/12")
+    assert f.hyper["m"] == sp.Rational(-1, 24) and f.hyper["z"] == sp.Rational(-5, 12)
+    assert get("two_state").init[a_tso] == 0
+    generic = get("two_state", at_rest=True)
+    assert sp.simplify(generic.init[a_tso] - (1 - q) / m_ * theta[0]) == 0
+    # at rest: with g = 0 the first step leaves theta where it was, whatever the coefficients
+    assert sp.expand(closed_form(generic, 1).expression().subs(g[1], 0) - theta[0]) == 0
+    with pytest.raises(ValueError, match="m != 0"):
+        get("two_state", m=0, at_rest=True)
+
+
+def test_qhoptim_tso_map_returns_qhm_written_in_its_own_coordinates():
+    from derive.claims.literature import _from_two_state_optimizer, _tso_of_qhm
+    for alpha, beta, nu in ((sp.Rational(1, 2), sp.Rational(1, 2), sp.Rational(1, 3)),
+                            (sp.Rational(3, 10), sp.Rational(9, 10), sp.Rational(7, 10))):
+        mapped = _from_two_state_optimizer(**_tso_of_qhm(alpha, beta, nu, 0, 3))
+        assert mapped == {"lr": alpha, "momentum": beta, "nu": nu}
+
+
+def test_qhoptim_tso_map_gets_nu_wrong_in_mixed_coordinates_and_the_solver_refutes_it():
+    from derive.claims.literature import _from_two_state_optimizer, _tso_of_qhm
+    half, third = sp.Rational(1, 2), sp.Rational(1, 3)
+    tso = _tso_of_qhm(half, half, third, 1, 2)  # a = theta + 2b: q = 25/24, k = 13/24
+    mapped = _from_two_state_optimizer(**tso)
+    assert (mapped["lr"], mapped["momentum"]) == (half, half) and mapped["nu"] != third
+    wrong = equivalence(get("qhm", **mapped), get("two_state", **tso, at_rest=True), same_params=True,
+                        values=WITNESS)
+    assert not wrong and wrong.witness is not None
+    right = equivalence(get("qhm", lr=half, momentum=half, nu=third), get("two_state", **tso, at_rest=True),
+                        same_params=True, values=WITNESS)
+    assert right
+
+
+def test_a_two_state_optimizer_not_started_at_rest_is_not_qhm():
+    from derive.claims.literature import _tso_of_qhm
+    half, third = sp.Rational(1, 2), sp.Rational(1, 3)
+    moving = get("two_state", **_tso_of_qhm(half, half, third, 1, 2))  # a_0 = 0: theta moves at a stationary point
+    assert not equivalence(get("qhm", lr=half, momentum=half, nu=third), moving, same_params=True, values=WITNESS)
+
+
+def test_tso_claim_records_the_condition_q_equals_one():
+    from derive.claims import REGISTRY
+    verdict = REGISTRY["TSO-QHM"].procedure()
+    assert verdict.verdict == "holds under a condition" and "q = 1" in str(verdict.condition)

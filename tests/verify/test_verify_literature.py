@@ -3,11 +3,11 @@ catalogue entries in torch, and the checks tell the entries apart where the clai
 
 import pytest
 
-pytest.importorskip("torch")
+torch = pytest.importorskip("torch")
 
 from verify.literature import (  # noqa: E402
     ENTRIES, QHM, AccSGD, AggMo, HeavyBall, PolyakRuppertSGD, PrimalAveraging, ScheduleFreeSGD,
-    SynthesizedNesterov, average_readout, check,
+    SynthesizedNesterov, TwoState, average_readout, check,
 )
 from verify.objectives import QUARTIC  # noqa: E402
 from verify.runner import RunConfig  # noqa: E402
@@ -83,3 +83,55 @@ def test_a_do_nothing_optimizer_never_passes_this_modules_check():
     config = RunConfig(optimizer=DoesNothing, options={"lr": 0.1, "momentum": 0.9}, steps=5)
     outcome = check(config, "heavy_ball")
     assert not outcome.report.passed and "not checkable" in (outcome.report.error or ""), outcome.report
+
+
+# QHM(1/2, 1/2, 1/3) written with a = theta + 2b (claim TSO-QHM); a_0 = 0 in the check (the reference's start)
+TSO = {"h": 11 / 24, "k": 13 / 24, "l": 7 / 12, "m": -1 / 24, "q": 25 / 24, "z": -5 / 12}
+
+
+@pytest.mark.parametrize("objective", [None, QUARTIC], ids=["quadratic", "quartic"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_two_state_optimizer_follows_its_catalogue_entry(objective, dtype):
+    """Constant schedule only: the entry has no learning rate for a schedule to scale."""
+    config = RunConfig(optimizer=TwoState, options=TSO, impl=None, steps=40, objective=objective, dtype=dtype)
+    report = check(config, "two_state").report
+    assert report.passed, report.describe()
+
+
+def test_a_two_state_optimizer_reading_the_new_a_is_told_from_the_entry():
+    class ReadsNewA(TwoState):
+        @torch.no_grad()
+        def step(self, closure=None):
+            loss = self._closure(closure)  # the runner's gradients come through the closure
+            for group in self.param_groups:
+                h, k, l, m, q, z = (float(group[r]) for r in ("h", "k", "l", "m", "q", "z"))
+                for p in (p for p in group["params"] if p.grad is not None):
+                    a = self._state(p, a=torch.zeros_like)["a"]
+                    a.mul_(h).add_(p, alpha=k).add_(p.grad, alpha=l)
+                    p.mul_(q).add_(a, alpha=m).add_(p.grad, alpha=z)  # theta reads the new a: not the TSO
+            return loss
+
+    report = check(RunConfig(optimizer=ReadsNewA, options=TSO, impl=None, steps=40), "two_state").report
+    assert not report.passed and report.first is not None and report.first.step == 1
+
+
+def _trajectory(make, steps=30):
+    torch.manual_seed(0)
+    p = torch.nn.Parameter(torch.randn(5, dtype=torch.float64))
+    curvature = torch.linspace(0.5, 3.0, 5, dtype=torch.float64)
+    opt, out = make([p]), []
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.5 * (curvature * p * p).sum()).backward()
+        opt.step()
+        out.append(p.detach().clone())
+    return torch.stack(out)
+
+
+def test_two_state_at_rest_is_qhm_with_the_right_nu_and_not_with_qhoptims():
+    """TSO-QHM in torch: qhoptim's map gives nu = 5/18 for this TSO; QHM's own nu is 1/3."""
+    tso = _trajectory(lambda ps: TwoState(ps, **TSO, at_rest=True))
+    right = _trajectory(lambda ps: QHM(ps, lr=0.5, momentum=0.5, nu=1 / 3))
+    mapped = _trajectory(lambda ps: QHM(ps, lr=0.5, momentum=0.5, nu=5 / 18))
+    assert torch.allclose(tso, right, rtol=1e-12, atol=1e-14)
+    assert not torch.allclose(tso, mapped, rtol=1e-6, atol=1e-8)
