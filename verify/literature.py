@@ -321,6 +321,8 @@ def check(config: RunConfig, formulation: str, *, readout_row: str | None = None
     if observed.error is not None:
         return Outcome(config, Report(config.label(), False, error=f"step {observed.failed_step}: {observed.error}"))
     problem = run_problem(observed)  # never evaluated a gradient, never moved: nothing to judge
+    if problem is not None and problem.startswith("nothing moved: the lr is 0") and "lr" not in get(formulation).hyper:
+        problem = None  # an entry without a learning rate (two_state): the null comparison below still applies
     if problem is not None:
         return Outcome(config, Report(config.label(), False, error=f"not checkable: {problem}"))
     extra = extra_roles(dict(config.options), config.steps)

@@ -3,8 +3,7 @@ r"""The linear-momentum literature: methods linear in the gradients, each as its
 Heavy ball (Polyak 1964), quasi-hyperbolic momentum (Ma and Yarats 2019), the synthesized
 Nesterov variants it recovers (Lessard, Recht, Packard 2016), AccSGD (Jain et al. 2018, as
 Kidambi et al. implement it), aggregated momentum with :math:`K` velocities (Lucas et al. 2019),
-stochastic primal averaging (Defazio 2020), schedule-free SGD (Defazio et al. 2024) and the
-general two-state optimizer QHM's paper characterises (Ma and Yarats 2019, Appendix).
+stochastic primal averaging (Defazio 2020) and schedule-free SGD (Defazio et al. 2024).
 An initial value may be the parameters' own (``init={xprev: theta[0]}``: "start at rest").
 Iterate averaging (Polyak--Ruppert, an exponential moving average) is a *read-out* of any
 entry: :func:`derive.catalogue.averaging.averaged` adds the averaged state.
@@ -18,7 +17,7 @@ import sympy as sp
 
 from derive.catalogue import entry
 from derive.formulation import Assign, Formulation
-from derive.hyperparameters import InvalidHyperparameter, exact, resolve
+from derive.hyperparameters import resolve
 from derive.symbols import eps, g, mu, t, theta
 
 theta_prev = sp.IndexedBase("thetacheck", real=True)  # the previous iterate, theta_{t-1}
@@ -33,8 +32,6 @@ gamma = sp.Symbol("gamma", real=True)
 kappa = sp.Symbol("kappa", positive=True)
 xi = sp.Symbol("xi", positive=True)
 beta = sp.Symbol("beta", real=True)
-a_tso = sp.IndexedBase("a", real=True)  # the two-state optimizer's auxiliary state
-TSO_ROLES = ("h", "k", "l", "m", "q", "z")  # a signed coefficient each: resolved without the sign check
 
 QHM_PAPER = "Ma and Yarats, Quasi-hyperbolic momentum and Adam for deep learning, ICLR 2019"
 
@@ -241,41 +238,4 @@ def schedule_free_sgd(*, lr=None, momentum=None, averaging=None) -> Formulation:
         ),
         init={z: y[0], x: y[0]},
         hyper={"lr": lr, "momentum": m, "averaging": weight},
-    )
-
-
-@entry
-def two_state(*, h=None, k=None, l=None, m=None, q=None, z=None, at_rest: bool = False) -> Formulation:
-    r"""The general two-state optimizer: both states are linear in the old states and the gradient.
-
-    .. math:: a_t = h\,a_{t-1} + k\,\theta_{t-1} + l\,g_t, \qquad
-              \theta_t = m\,a_{t-1} + q\,\theta_{t-1} + z\,g_t, \qquad a_0 = 0
-
-    The coefficients are signed (a descent method has :math:`z < 0`).  ``at_rest=True`` starts it
-    at rest instead: at a stationary point (:math:`g = 0`) :math:`\theta` stays put, which fixes
-    :math:`a_0 = (1-q)\theta_0/m` and needs :math:`m \neq 0` (the same start when :math:`q = 1`).
-    QHM in its own coordinates is :math:`h = \beta`, :math:`k = 0`, :math:`l = 1 - \beta`,
-    :math:`m = -\alpha\beta\nu`, :math:`q = 1`, :math:`z = -\alpha(1 - \nu\beta)`.
-    """
-    given = dict(zip(TSO_ROLES, (h, k, l, m, q, z)))
-    # named h_TSO.. : plain h, q are derive's quadratic objective (derive.unroll), k an index
-    c = {role: sp.Symbol(f"{role}_TSO", real=True) if value is None else exact(value, role)
-         for role, value in given.items()}
-    if at_rest and c["m"].is_number and c["m"] == 0:
-        raise InvalidHyperparameter("two_state at rest needs m != 0 (theta must read a), got m=0")
-    return Formulation(
-        name="two_state",
-        title="General two-state optimizer (Ma and Yarats 2019)",
-        citation=QHM_PAPER + ", Appendix (two-state optimization algorithms); coefficients as in "
-        "facebookresearch/qhoptim qhoptim/common/param_conv.py from_two_state_optimizer"
-        + ("; started at rest" if at_rest else "; a_0 = 0"),
-        state=(theta, a_tso),
-        params=theta,
-        grad_at=theta[t - 1],
-        update=(
-            Assign(a_tso[t], c["h"] * a_tso[t - 1] + c["k"] * theta[t - 1] + c["l"] * g[t]),
-            Assign(theta[t], c["m"] * a_tso[t - 1] + c["q"] * theta[t - 1] + c["z"] * g[t]),
-        ),
-        init={a_tso: sp.cancel((1 - c["q"]) / c["m"]) * theta[0] if at_rest else 0},
-        hyper=c,
     )

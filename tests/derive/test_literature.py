@@ -109,7 +109,7 @@ def test_qhm_nag_needs_the_lr_scaled_by_one_minus_beta():
 
 # -- the general two-state optimizer (TSO-QHM) ----------------------------------------------------
 def test_two_state_starts_at_rest_and_takes_signed_coefficients():
-    from derive.catalogue.literature import a_tso
+    from derive.catalogue.two_state import a_tso
     m_, q = sp.symbols("m_TSO q_TSO", real=True)
     f = get("two_state", m="-1/24", z="-5/12")
     assert f.hyper["m"] == sp.Rational(-1, 24) and f.hyper["z"] == sp.Rational(-5, 12)
