@@ -7,6 +7,7 @@ random moments in a real process, and to a process waiting on a (fake) pdflatex.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -149,6 +150,9 @@ def _interrupt_many(directory: Path, count: int, seed: int) -> tuple[list[str], 
         for _ in range(count):
             time.sleep(rng.uniform(0, 0.02))
             child.send_signal(signal.SIGINT)
+            # a lost signal must fail the test, not hang the suite
+            ready, _, _ = select.select([child.stdout], [], [], 60)
+            assert ready, f"SIGINT {len(reports) + 1} of {count}: no report from the child in 60 s (signal lost)"
             reports.append(child.stdout.readline().strip())
         time.sleep(rng.uniform(0, 0.02))
         child.send_signal(signal.SIGTERM)  # the default action: the process dies at once
@@ -163,6 +167,20 @@ def test_signals_at_random_moments_in_a_real_process_never_mix_two_sets(tmp_path
     reports, left = _interrupt_many(tmp_path / "a", count=40, seed=1)
     assert reports == ["consistent"] * 40
     assert left in ({"A"}, {"B"})
+
+
+def test_a_recorder_left_behind_delivers_the_signal_and_puts_the_handler_back():
+    """Had a handler swap been lost (seen once under load on Python 3.10), Ctrl-C still interrupts."""
+    with output.deferred_signals():
+        recorder = signal.getsignal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    signal.signal(signal.SIGINT, recorder)  # the lost swap, simulated
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.mark.slow
