@@ -1,4 +1,4 @@
-"""Skips that say why: tests marked ``torch``, ``cuda`` or ``latex`` need that tool.
+"""Skips that say why: tests marked ``torch``, ``cuda``, ``latex`` or ``matplotlib`` need that tool.
 
 Nothing else is skipped silently; ``-m 'not slow'`` selects the fast suite.
 """
@@ -34,6 +34,7 @@ def pytest_collection_modifyitems(config, items):
     reasons = {
         "torch": None if importlib.util.find_spec("torch") else "torch is not installed",
         "latex": None if shutil.which("pdflatex") else "pdflatex is not installed (apt-get install texlive-latex-base)",
+        "matplotlib": None if importlib.util.find_spec("matplotlib") else "matplotlib is not installed (the map's figure)",
     }
     cuda = None
     for item in items:

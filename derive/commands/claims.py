@@ -31,9 +31,10 @@ def run(args) -> int:
     from derive.claims import agrees, claims, judge_all
     from derive.plugins import not_loaded
 
-    for line in not_loaded():
-        print(f"derive: {line}", file=sys.stderr)
-    selected = claims(args.only)
+    selected = claims(args.only)  # bad ids are refused first, in one line
+    if not args.only:  # the whole registry: say which claims a plugin could not register here
+        for line in not_loaded():
+            print(f"derive: {line}", file=sys.stderr)
     bar = progress.bar(len(selected), "judging claims", quiet=args.quiet)
     try:
         judged = judge_all(selected, cache=not args.no_cache, progress=bar).pairs()

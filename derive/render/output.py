@@ -125,33 +125,18 @@ def deferred_signals() -> Iterator[None]:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         return
     arrived: list[int] = []
-    previous: dict = {}
-    open_ = [True]
-
-    def record(number, frame):
-        if open_[0]:
-            arrived.append(number)
-            return
-        # A recorder outliving its block (a handler swap lost to a race, seen once under load on
-        # Python 3.10) must not swallow Ctrl-C for good: put the previous handler back and deliver.
-        signal.signal(number, previous.get(number, _DEFAULT_HANDLERS.get(number, signal.SIG_DFL)))
-        signal.raise_signal(number)
-
+    previous = {}
     try:
         for signum in held:
             if signal.getsignal(signum) is not None:  # None: a handler Python did not install; leave it
-                previous[signum] = signal.signal(signum, record)
+                previous[signum] = signal.signal(signum, lambda number, frame: arrived.append(number))
         yield
     finally:
         interrupted = _restore(previous)
-        open_[0] = False
         for signum in sorted(set(arrived), reverse=True):  # SIGTERM first: its default action ends the process
             signal.raise_signal(signum)
         if interrupted is not None:
             raise interrupted
-
-
-_DEFAULT_HANDLERS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
 
 
 def _restore(handlers: dict) -> BaseException | None:

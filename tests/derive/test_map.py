@@ -184,6 +184,7 @@ def test_a_progress_bar_is_drawn_on_a_terminal_and_none_under_quiet():
 
 
 # -- the figure ---------------------------------------------------------------------------------
+@pytest.mark.matplotlib
 def test_the_figure_is_written_atomically_and_a_failure_leaves_the_previous_one(tmp_path, monkeypatch):
     figure = tmp_path / "map.png"
     assert main(["map", "--only", ",".join(PAIR), "--figure", str(figure), "--quiet"]) == 0
@@ -202,6 +203,7 @@ def test_the_figure_is_written_atomically_and_a_failure_leaves_the_previous_one(
     assert figure.read_bytes() == written and sorted(p.name for p in tmp_path.iterdir()) == ["map.png"]
 
 
+@pytest.mark.matplotlib
 def test_the_figure_is_deterministic_and_shows_the_classes():
     from derive.render.map_figure import png
 
@@ -221,6 +223,7 @@ def committed_map() -> dict:
     return json.loads(MAP_JSON.read_text())
 
 
+@pytest.mark.matplotlib
 def test_the_committed_map_covers_the_catalogue_and_its_image_is_drawn_from_it():
     """docs/images/map.json is `derive map --format json` over the whole catalogue; map.png is its figure.
 
@@ -272,6 +275,7 @@ def test_a_bad_request_is_refused_in_one_line_before_any_judging(args, message):
 
 
 # -- the appendix section -------------------------------------------------------------------
+@pytest.mark.matplotlib
 def test_the_appendix_map_section_shows_the_figure_and_every_related_pair():
     from derive.render import files
     from derive.render.appendix import Options, build

@@ -132,6 +132,7 @@ def test_the_screened_class_is_the_symbolic_cascades(source, target):
 
 
 # -- one failing pair does not stop the map --------------------------------------------------------
+@pytest.mark.matplotlib
 def test_a_pair_that_raises_is_reported_in_one_line_and_the_others_are_judged(monkeypatch, capsys, tmp_path):
     judged = classify
 
