@@ -8,10 +8,8 @@ catalogue entries.  The witness needs numbers for the roles beyond lr/momentum/d
 decay (``nu``, ``lookahead``, ``averaging``, ``beta_i``, AccSGD's ``kappa``, ``xi``, ``c``): they are
 passed explicitly (:data:`WITNESS`).
 
-QHM's PID claim is not encoded: the PID optimizer it maps (Recht 2018, qhoptim's ``from_pid``)
-is defined in the paper's appendix and a blog post, neither of whose update rule could be read
-here; no discrete PID form with an unfiltered derivative fits the map (its poles are 0 and 1,
-QHM's under the map are 1 and :math:`k_D/(k_D - k_P)`).
+QHM's PID claim (qhoptim's ``from_pid`` against Recht's 2018 post, read there) is judged in
+:mod:`derive.claims.recoveries`, with the other recoveries read from the texts.
 
 QHM's characterisation of the two-state optimizers (TSO-QHM) is judged with qhoptim's map,
 which has a square root: at exact rational coefficients where it is rational, and in the

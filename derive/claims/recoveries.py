@@ -7,7 +7,8 @@ r"""What the papers say their methods recover, read from the text: PID control, 
 * Lucas et al. (ICLR 2019, Sec. 4) recover Nesterov momentum from AggMo with one learning rate per
   velocity (their eq. 4), and say the uniform 1/K weights give it only approximately (AggMo-NAG).
 * Defazio et al. (NeurIPS 2024, Appendix B) write schedule-free SGD in a momentum form (Theorem 4:
-  SF-momentum-form) and recover the linear-decay schedule with :math:`\beta_t = t/T` (B.1: SF-linear-decay).
+  SF-momentum-form) and recover the linear-decay schedule with :math:`\beta_t = t/T` (B.1: SF-linear-decay);
+  their Sec. 2 says a step adds :math:`(1-\beta)g_t` to :math:`y`, as EMA momentum does (SF-immediate-effect).
 
 Each is judged by :func:`derive.equivalence.equivalence`; PID's and schedule-free's states are
 redundant (the output is a function of the other states), so those are solved step by step.
@@ -230,3 +231,34 @@ def sf_linear_decay():
     return _judged(sf, get("plain_gd", lr=EPS * (HORIZON - t) / HORIZON),
                    f"exact at steps 1..{STEPS}: y is SGD with the linear decay: ", "no change of variables: ",
                    same_params=True)[1]
+
+
+@claim("SF-immediate-effect", source=SF + ", Sec. 2",
+       statement=r"The immediate effect of the gradient $g_t$ at step $t$ is to introduce $(1-\beta)g_t = 0.1g_t$ into "
+                 r"the iterate sequence $y$. This is similar to exponential-moving-average (EMA) momentum, where also "
+                 r"$(1-\beta)g_t$ is added into the iterate sequence on step $t$.",
+       reading=r"in the closed forms, the coefficient of $g_t$ in schedule_free_sgd's $y_t$ (averaging $1/(t+1)$) is "
+               r"$-(1-\beta)\gamma_t$, as it is in EMA momentum's iterate (qhm with $\nu = 1$: $-(1-\beta)\alpha$), at "
+               "steps 1..3.", assumptions=r"$z_1 = x_1$; the step's rate $\gamma_t$ scales both.", expected="fails")
+def sf_immediate_effect():
+    from derive.unroll import closed_form
+
+    sf, ema = get("schedule_free_sgd", averaging=1 / (t + 1)), get("qhm", nu=1, momentum=BETA)
+    rows, off, ema_off = [], [], []
+    for n in range(1, 4):
+        stated = -(1 - BETA) * eps[n]
+        got = sp.factor(closed_form(sf, n).expression().coeff(g[n]) - stated)
+        ema_got = sp.factor(closed_form(ema, n).expression().coeff(g[n]) - stated)
+        rows += [(Prose(f"step {n}: coefficient of g_{n} in y_{n} minus the stated one"), got),
+                 (Prose(f"step {n}: the same in EMA momentum's iterate"), ema_got)]
+        off += [got] if got != 0 else []
+        ema_off += [ema_got] if ema_got != 0 else []
+    if ema_off:
+        return finding("fails", Prose("EMA momentum's coefficient is not the stated one either: ", ema_off[0]),
+                       rows=tuple(rows))
+    if not off:
+        return finding("holds", r"the coefficient is $-(1-\beta)\gamma_t$ in both", rows=tuple(rows))
+    return finding("fails", Prose(r"EMA momentum adds exactly $(1-\beta)\gamma_t g_t$, schedule-free SGD adds "
+                                  r"$(1 - \beta + \beta c_{t+1})\gamma_t g_t$ with $c_{t+1} = 1/(t+1)$: off by ", off[0],
+                                  r" at step 1, tending to $(1-\beta)$ only as $t$ grows (the paper's 'similar')"),
+                   rows=tuple(rows))

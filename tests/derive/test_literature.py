@@ -247,3 +247,15 @@ def test_schedule_free_is_linear_decay_only_with_beta_t_read_one_step_ahead():
     unshifted = get("schedule_free_sgd", lr=lr, momentum=t / stop, averaging=1 / (t + 1))
     assert equivalence(shifted, decay, same_params=True, symbolic=False)
     assert not equivalence(unshifted, decay, same_params=True, symbolic=False)
+
+
+def test_schedule_free_adds_more_than_one_minus_beta_of_the_new_gradient_to_y():
+    """SF-immediate-effect, by hand at step 2: z_2 = z_1 - e_2 g_2, x_2 = (2/3) x_1 + (1/3) z_2, y_2 = (1-b) z_2 + b x_2."""
+    from derive.claims import REGISTRY
+    b = sp.Symbol("beta", real=True)
+    by_hand = -(1 - b) * eps[2] - b * eps[2] / 3
+    y2 = closed_form(get("schedule_free_sgd", averaging=1 / (t + 1)), 2).expression()
+    assert sp.expand(y2.coeff(g[2]) - by_hand) == 0
+    found = REGISTRY["SF-immediate-effect"].procedure()
+    assert found.verdict == "fails" and sp.expand(dict(found.rows)[next(
+        k for k in dict(found.rows) if str(k).startswith("step 2: coefficient"))] + b * eps[2] / 3) == 0
