@@ -14,6 +14,9 @@ program, and :func:`check` compares its run with the catalogue entry's linear sy
 * :class:`PrimalAveraging` -- SGD on :math:`z`, the gradient at the average :math:`x` (Defazio 2020);
 * :class:`ScheduleFreeSGD` -- the parameter holds :math:`y = (1-\beta) z + \beta x` (Defazio et al. 2024);
 * :class:`PolyakRuppertSGD` -- plain SGD keeping the averaged iterate in its state;
+* :class:`PIDControl` -- Recht's PID in the blog's second form, :math:`x_{t+1} = (1+\beta)x_t - \beta x_{t-1} + e_t`,
+  :math:`u_t = C_1 x_t + C_2 x_{t-1}` with :math:`e = -f'(u)` (explicit: :math:`C_3 = 0`), started at rest;
+  it has no learning rate;
 * :class:`TwoState` -- :math:`a \leftarrow h a + k\theta + l g`, :math:`\theta \leftarrow m a + q\theta + z g`
   from the old values, :math:`a_0 = 0` or at rest :math:`(1-q)\theta_0/m` (Ma and Yarats 2019, appendix);
   it has no learning rate.
@@ -278,6 +281,38 @@ class TwoState(_Literature):
         return loss
 
 
+class PIDControl(_Literature):
+    """Recht (2018): the PID controller in Lessard's change of variables, the gradient as minus the error.
+
+    :math:`C_1 = k_I - (1-\\beta)^2 k_D`, :math:`C_2 = (1-\\beta)^2 k_D - \\beta k_I`, :math:`C_3 = 0`
+    (:math:`k_P = -(1-\\beta) k_D`); at rest, :math:`x_0 = x_{-1} = u_0/(C_1 + C_2)`.
+    """
+
+    def __init__(self, params, k_I=0.1, k_D=0.3, filter=0.6, lr=0.0):
+        if float(filter) == 1.0 or float(k_I) == 0.0:
+            raise ValueError(f"Invalid filter={filter} or k_I={k_I}: the start x_0 = u_0/((1 - filter) k_I) needs both")
+        # lr is carried for the runner's records and never read: the gains are the whole step
+        super().__init__(params, {"lr": lr, "k_I": k_I, "k_D": k_D, "filter": filter})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            k_i, k_d, beta = float(group["k_I"]), float(group["k_D"]), float(group["filter"])
+            c1, c2 = k_i - (1 - beta) ** 2 * k_d, (1 - beta) ** 2 * k_d - beta * k_i
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                rest = lambda q: _copy(q).div_(c1 + c2)  # noqa: E731 -- x_0 = x_{-1}: u_0 = (C_1 + C_2) x_0
+                state = self._state(p, x=rest, x_previous=rest)
+                x, previous = state["x"], state["x_previous"]
+                new = (1 + beta) * x - beta * previous - p.grad  # e_t = -f'(u_t)
+                previous.copy_(x)
+                x.copy_(new)
+                p.copy_(c1 * x + c2 * previous)
+        return loss
+
+
 def average_readout(optimizer, group, p) -> torch.Tensor:
     """What :class:`PolyakRuppertSGD` averages (the parameter itself before the first step)."""
     return optimizer.state.get(p, {}).get("average", p).detach().clone()
@@ -286,8 +321,8 @@ def average_readout(optimizer, group, p) -> torch.Tensor:
 # The catalogue entry each optimizer implements.
 ENTRIES = {HeavyBall: "heavy_ball", QHM: "qhm", SynthesizedNesterov: "synthesized_nesterov", AccSGD: "accsgd",
            AggMo: "aggmo", PrimalAveraging: "primal_averaging", ScheduleFreeSGD: "schedule_free_sgd",
-           PolyakRuppertSGD: "polyak_ruppert_sgd", TwoState: "two_state"}
-_CONSTANT_ROLES = ("nu", "lookahead", "kappa", "xi", "c", "h", "k", "l", "m", "q", "z")
+           PolyakRuppertSGD: "polyak_ruppert_sgd", TwoState: "two_state", PIDControl: "pid_control"}
+_CONSTANT_ROLES = ("nu", "lookahead", "kappa", "xi", "c", "h", "k", "l", "m", "q", "z", "k_I", "k_D", "filter")
 
 
 def extra_roles(options: dict, steps: int) -> dict[str, np.ndarray]:

@@ -8,10 +8,8 @@ catalogue entries.  The witness needs numbers for the roles beyond lr/momentum/d
 decay (``nu``, ``lookahead``, ``averaging``, ``beta_i``, AccSGD's ``kappa``, ``xi``, ``c``): they are
 passed explicitly (:data:`WITNESS`).
 
-QHM's PID claim is not encoded: the PID optimizer it maps (Recht 2018, qhoptim's ``from_pid``)
-is defined in the paper's appendix and a blog post, neither of whose update rule could be read
-here; no discrete PID form with an unfiltered derivative fits the map (its poles are 0 and 1,
-QHM's under the map are 1 and :math:`k_D/(k_D - k_P)`).
+QHM's PID claim (qhoptim's ``from_pid`` against Recht's 2018 post, read there) is judged in
+:mod:`derive.claims.recoveries`, with the other recoveries read from the texts.
 
 QHM's characterisation of the two-state optimizers (TSO-QHM) is judged with qhoptim's map,
 which has a square root: at exact rational coefficients where it is rational, and in the
@@ -362,3 +360,8 @@ def sf_reference_weights():
     result = equivalence(get("schedule_free_sgd", averaging=1 / (t + 1)), get("schedule_free_sgd", averaging=1 / t),
                          same_params=True, symbolic=False, steps=STEPS, values=WITNESS)
     return _verdict(result, "the weights agree: ", r"they differ from step 1 on, unless $\beta = 0$: ")
+
+
+# The recoveries read from the texts register after these, from here: the claims package's own import
+# line is an engine module of every cached verdict and map pair, so a new module there re-keys them all
+from derive.claims import recoveries  # noqa: E402,F401

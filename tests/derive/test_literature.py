@@ -155,3 +155,107 @@ def test_tso_claim_records_the_condition_q_equals_one():
     from derive.claims import REGISTRY
     verdict = REGISTRY["TSO-QHM"].procedure()
     assert verdict.verdict == "holds under a condition" and "q = 1" in str(verdict.condition)
+
+
+# -- PID control (Recht 2018) and qhoptim's from_pid (QHM-PID, PID-HB, PID-NAG) -------------------
+PID = {"k_I": sp.Rational(1, 5), "k_D": sp.Rational(3, 5), "filter": sp.Rational(1, 2)}
+
+
+def test_pid_control_is_the_blogs_recursion_run_by_hand_in_exact_rationals():
+    """Recht's w_{t+1} = w_t + e_t, v_t = beta v_{t-1} + (1-beta)(e_t - e_{t-1}), u_t = k_P e_t + k_I w_t + k_D v_t
+    with e_t = -f'(u_t): u_{t+1} must not read e_{t+1} (k_P = -(1-beta) k_D), and equals the entry's parameters."""
+    k_i, k_d, b = PID["k_I"], PID["k_D"], PID["filter"]
+    k_p, h, q, u = -(1 - b) * k_d, sp.Rational(3, 2), 1, sp.Integer(2)  # f(u) = h u^2/2 - q u from u_0 = 2
+    w, v_last, e_last, E = u / k_i, 0, 0, sp.Symbol("E")  # k_I w_0 = u_0; nothing measured before
+    by_hand = [u]
+    for _ in range(5):
+        e = -(h * u - q)
+        v_last, w, e_prev = b * v_last + (1 - b) * (e - e_last), w + e, e
+        u_next = sp.expand(k_p * E + k_i * w + k_d * (b * v_last + (1 - b) * (E - e_prev)))
+        assert u_next.coeff(E) == 0  # C_3 = 0: the method is explicit
+        u, e_last = u_next, e
+        by_hand.append(u)
+    entry = exact_trajectory(get("pid_control", **PID), 5, objective={"h": h, "q": q, "theta0": 2})
+    assert [s[theta] for s in entry] == by_hand
+
+
+def test_pid_control_refuses_a_proportional_gain_that_needs_the_gradient_at_its_own_output():
+    assert get("pid_control", k_P=-sp.Rational(3, 10), **PID).hyper["k_D"] == sp.Rational(3, 5)
+    with pytest.raises(ValueError, match="proximal step"):
+        get("pid_control", k_P=0, **PID)
+
+
+def test_qhoptim_pid_map_is_refuted_and_the_derived_map_follows_the_pid():
+    from derive.catalogue.pid import proportional_gain
+    from derive.claims.recoveries import from_pid, pid_as_qhm
+    pid = get("pid_control", **PID)
+    mapped = from_pid(proportional_gain(PID["k_D"], PID["filter"]), PID["k_I"], PID["k_D"])
+    assert mapped["momentum"] == 1 / (2 - PID["filter"])  # not the filter 1/2
+    wrong = equivalence(pid, get("qhm", **mapped), same_params=True, symbolic=False, steps=4)
+    assert not wrong and wrong.witness is not None
+    right = pid_as_qhm(PID["k_I"], PID["k_D"], PID["filter"])
+    assert equivalence(pid, get("qhm", **right), same_params=True, symbolic=False, steps=4)
+
+
+def test_qhoptims_pid_map_is_exact_for_the_late_measured_pid_and_not_for_rechts():
+    from derive.claims.recoveries import K_D, _transfer_difference
+    k_p, b = sp.Symbol("k_P"), sp.Symbol("beta")
+    assert _transfer_difference(k_p, K_D / (K_D - k_p), True) == 0
+    assert _transfer_difference(-(1 - b) * K_D, b, False) != 0
+    assert _transfer_difference(k_p, b, True) != 0  # the late PID with another filter is not QHM either
+
+
+def test_pid_heavy_ball_gains_are_not_nesterovs():
+    a, b = sp.Rational(1, 10), sp.Rational(1, 2)
+    nesterov_gains = get("pid_control", k_I=a / (1 - b), k_D=a * b**2 / (1 - b) ** 3, filter=b)
+    heavy_gains = get("pid_control", k_I=a / (1 - b), k_D=a * b / (1 - b) ** 3, filter=b)
+    heavy = get("heavy_ball", lr=a, momentum=b)
+    assert equivalence(heavy_gains, heavy, same_params=True, symbolic=False, steps=4)
+    assert not equivalence(nesterov_gains, heavy, same_params=True, symbolic=False, steps=4)
+
+
+def test_the_pid_claims_record_their_verdicts():
+    from derive.claims import REGISTRY
+    found = {c: REGISTRY[c].procedure() for c in ("QHM-PID", "PID-HB", "PID-NAG")}
+    assert {c: f.verdict for c, f in found.items()} == {"QHM-PID": "fails", "PID-HB": "holds", "PID-NAG": "holds"}
+    assert found["QHM-PID"].witness is not None
+
+
+# -- AggMo's Nesterov (AggMo-NAG) -----------------------------------------------------------------
+def test_aggmo_recovers_nesterov_only_with_the_rates_2gamma_and_2beta_gamma():
+    from derive.claims.recoveries import aggmo_separate_lrs
+    e, m = sp.Rational(1, 10), sp.Rational(9, 10)
+    nesterov = get("sutskever_nesterov", lr=e, momentum=m)
+    assert equivalence(aggmo_separate_lrs((0, m), (2 * e, 2 * m * e)), nesterov)
+    assert not equivalence(aggmo_separate_lrs((0, m), (2 * m * e, 2 * e)), nesterov)  # rates swapped
+    uniform = equivalence(aggmo_separate_lrs((0, m), (2 * e, 2 * e)), nesterov)  # AggMo's own 1/K weights
+    assert not uniform and uniform.witness is not None
+
+
+# -- schedule-free's momentum form and linear decay (SF-momentum-form, SF-linear-decay) -------------
+def test_schedule_free_momentum_form_needs_the_papers_averaging_weights():
+    from derive.claims.recoveries import schedule_free_momentum_form
+    form = schedule_free_momentum_form()
+    assert equivalence(get("schedule_free_sgd", averaging=1 / (t + 1)), form, same_params=True, symbolic=False)
+    assert not equivalence(get("schedule_free_sgd", averaging=1 / t), form, same_params=True, symbolic=False)
+
+
+def test_schedule_free_is_linear_decay_only_with_beta_t_read_one_step_ahead():
+    stop, lr = sp.Symbol("T_stop", positive=True), sp.Rational(1, 2)
+    decay = get("plain_gd", lr=lr * (stop - t) / stop)
+    shifted = get("schedule_free_sgd", lr=lr, momentum=(t + 1) / stop, averaging=1 / (t + 1))
+    unshifted = get("schedule_free_sgd", lr=lr, momentum=t / stop, averaging=1 / (t + 1))
+    assert equivalence(shifted, decay, same_params=True, symbolic=False)
+    assert not equivalence(unshifted, decay, same_params=True, symbolic=False)
+
+
+def test_schedule_free_adds_more_than_one_minus_beta_of_the_new_gradient_to_y():
+    """SF-immediate-effect, by hand at step 2: z_2 = z_1 - e_2 g_2, x_2 = (2/3) x_1 + (1/3) z_2, y_2 = (1-b) z_2 + b x_2."""
+    from derive.claims import REGISTRY
+    b = sp.Symbol("beta", real=True)
+    by_hand = -(1 - b) * eps[2] - b * eps[2] / 3
+    y2 = closed_form(get("schedule_free_sgd", averaging=1 / (t + 1)), 2).expression()
+    assert sp.expand(y2.coeff(g[2]) - by_hand) == 0
+    found = REGISTRY["SF-immediate-effect"].procedure()
+    assert found.verdict == "fails" and sp.expand(dict(found.rows)[next(
+        k for k in dict(found.rows) if str(k).startswith("step 2: coefficient"))] + b * eps[2] / 3) == 0

@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from verify.literature import (  # noqa: E402
-    ENTRIES, QHM, AccSGD, AggMo, HeavyBall, PolyakRuppertSGD, PrimalAveraging, ScheduleFreeSGD,
+    ENTRIES, QHM, AccSGD, AggMo, HeavyBall, PIDControl, PolyakRuppertSGD, PrimalAveraging, ScheduleFreeSGD,
     SynthesizedNesterov, TwoState, average_readout, check,
 )
 from verify.objectives import QUARTIC  # noqa: E402
@@ -135,3 +135,43 @@ def test_two_state_at_rest_is_qhm_with_the_right_nu_and_not_with_qhoptims():
     mapped = _trajectory(lambda ps: QHM(ps, lr=0.5, momentum=0.5, nu=5 / 18))
     assert torch.allclose(tso, right, rtol=1e-12, atol=1e-14)
     assert not torch.allclose(tso, mapped, rtol=1e-6, atol=1e-8)
+
+
+PID = {"k_I": 0.1, "k_D": 0.3, "filter": 0.6}  # C_1 = 0.052, C_2 = -0.012
+
+
+@pytest.mark.parametrize("objective", [None, QUARTIC], ids=["quadratic", "quartic"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_pid_controller_in_the_blogs_second_form_follows_the_pid_entry(objective, dtype):
+    """torch runs Lessard's x_{t+1} = (1+beta)x_t - beta x_{t-1} + e_t, u = C_1 x_t + C_2 x_{t-1}; derive's
+    entry is the w, v recursion: two programs of one controller. Constant schedule only (no learning rate)."""
+    config = RunConfig(optimizer=PIDControl, options=PID, impl=None, steps=40, objective=objective, dtype=dtype)
+    report = check(config, "pid_control").report
+    assert report.passed, report.describe()
+
+
+def test_a_pid_that_adds_a_plain_gradient_step_is_told_from_the_entry():
+    class CurrentError(PIDControl):  # the output also reads the current error at once: not Recht's controller
+        @torch.no_grad()
+        def step(self, closure=None):
+            loss = self._closure(closure)
+            for group in self.param_groups:
+                k_i = float(group["k_I"])
+                for p in (p for p in group["params"] if p.grad is not None):
+                    p.sub_(p.grad, alpha=k_i)  # a plain step on top: the integral term reads e_t at once
+            return super().step()
+
+    report = check(RunConfig(optimizer=CurrentError, options=PID, impl=None, steps=40), "pid_control").report
+    assert not report.passed and report.first is not None and report.first.step <= 2
+
+
+def test_pid_is_qhm_with_the_derived_map_and_not_with_qhoptims():
+    """QHM-PID in torch: qhoptim's from_pid(k_P, k_I, k_D) against alpha = k_I, beta = filter,
+    nu = k_D (1 - beta)^2 / (beta k_I)."""
+    k_i, k_d, b = PID["k_I"], PID["k_D"], PID["filter"]
+    k_p = -(1 - b) * k_d
+    pid = _trajectory(lambda ps: PIDControl(ps, **PID))
+    right = _trajectory(lambda ps: QHM(ps, lr=k_i, momentum=b, nu=k_d * (1 - b) ** 2 / (b * k_i)))
+    mapped = _trajectory(lambda ps: QHM(ps, lr=k_i, momentum=k_d / (k_d - k_p), nu=k_p**2 / (k_i * k_d)))
+    assert torch.allclose(pid, right, rtol=1e-10, atol=1e-12)
+    assert not torch.allclose(pid, mapped, rtol=1e-6, atol=1e-8)
