@@ -99,4 +99,4 @@ def names() -> list[str]:
 
 
 # Registration order is the catalogue's reading order.
-from derive.catalogue import papers, pytorch, frameworks, mxnet, literature, averaging, two_state  # noqa: E402,F401
+from derive.catalogue import papers, pytorch, frameworks, mxnet, literature, averaging, two_state, pid  # noqa: E402,F401

@@ -54,8 +54,3 @@ def two_state(*, h=None, k=None, l=None, m=None, q=None, z=None, at_rest: bool =
         init={a_tso: sp.cancel((1 - c["q"]) / c["m"]) * theta[0] if at_rest else 0},
         hyper=c,
     )
-
-
-# Recht's PID registers after two_state, from here: the catalogue package's own import line is an
-# engine module of every cached verdict and map pair, so a new module there would re-judge them all
-from derive.catalogue import pid  # noqa: E402,F401

@@ -298,4 +298,4 @@ def _can_fork() -> bool:
 
 
 # the claims that run torch are verify's (its built-in plugin), never imported from here
-from derive.claims import placement, nesterov, frameworks, literature  # noqa: E402,F401
+from derive.claims import placement, nesterov, frameworks, literature, recoveries  # noqa: E402,F401

@@ -360,8 +360,3 @@ def sf_reference_weights():
     result = equivalence(get("schedule_free_sgd", averaging=1 / (t + 1)), get("schedule_free_sgd", averaging=1 / t),
                          same_params=True, symbolic=False, steps=STEPS, values=WITNESS)
     return _verdict(result, "the weights agree: ", r"they differ from step 1 on, unless $\beta = 0$: ")
-
-
-# The recoveries read from the texts register after these, from here: the claims package's own import
-# line is an engine module of every cached verdict and map pair, so a new module there re-keys them all
-from derive.claims import recoveries  # noqa: E402,F401
