@@ -244,9 +244,16 @@ def _open_sum(printer: HousePrinter, term: sp.Expr, piece: str, limit: float,
 
 def _open_product(printer: HousePrinter, term: sp.Expr, piece: str, limit: float,
                   measure: Measure) -> list[str] | None:
-    r"""A term :math:`c\,(a + b + \dots)\,X` too wide for a line: its widest bracketed sum as
-    ``\Bigl( ... \Bigr)``, broken at its ``+``/``-``, the factors around it as printed; None when
-    no factor is a sum printed in brackets."""
+    r"""A term :math:`c\,(a + b + \dots)\,X` too wide for a line: expanded when that is no wider (its
+    brackets cancel, or hold little), its terms then broken like a sum's; otherwise its widest
+    bracketed sum as ``\Bigl( ... \Bigr)``, broken at its ``+``/``-``, the factors around it as
+    printed.  None when no factor is a sum printed in brackets."""
+    expanded = sp.expand(term)
+    if expanded.is_Add and measure.of(printer.doprint(expanded)) <= measure.of(piece):
+        pieces = _pieces(printer, expanded, limit, measure)
+        if piece.startswith(("- ", "+ ")) and not pieces[0].startswith("- "):
+            pieces[0] = "+ " + pieces[0]  # a later term of its sum: its sign is written
+        return _chunks(pieces, limit, measure)
     adds = sorted((f for f in sp.Mul.make_args(term) if f.is_Add),
                   key=lambda f: (-measure.of(printer.doprint(f)), sp.default_sort_key(f)))
     for add in adds:
@@ -319,6 +326,8 @@ def aligned_lines(rows: tuple[Row, ...], printer: HousePrinter | None = None,
             label = rf" \tag*{{{_text(row.label)}}}"
         else:
             label = f" && {_text(row.label)}"
-        lines.append(f"{lhs} &{rel} {rhs[0]}{label}" if rel else f"{lhs} & {rhs[0]}{label}")
-        lines.extend(rf"&{measure.continuation} {more}" for more in rhs[1:])
+        tagged = [""] * (len(rhs) - 1) + [label] if measure.tags else [label] + [""] * (len(rhs) - 1)
+        # a tag on the row's last line: where amsmath moves one that does not fit, it follows the equation
+        lines.append(f"{lhs} &{rel} {rhs[0]}{tagged[0]}" if rel else f"{lhs} & {rhs[0]}{tagged[0]}")
+        lines.extend(rf"&{measure.continuation} {more}{tag}" for more, tag in zip(rhs[1:], tagged[1:]))
     return lines
