@@ -48,7 +48,7 @@ class Measure:
     row: float = ROW  # lhs, rhs and (unless tagged) the label
     least: float = 24  # a right-hand side is never squeezed below this
     tags: bool = False  # labels as \tag*{...} (own line when they do not fit), not a margin column
-    estimate: Callable[[str], float] = None  # LaTeX to its width; None: the glyph count, width()
+    estimate: Callable[[str], float] | None = None  # LaTeX to its width; None: the glyph count, width()
     whole: bool = False  # measure whole pieces and the shared left column (see above)
     continuation: str = r"\qquad"  # what indents a continuation line
     indent: float = 0  # the width it takes (measured whole; the one-column units ignore it)
