@@ -1,16 +1,17 @@
 r"""How wide a line of display mathematics comes out in pdflatex, estimated without running it.
 
-:func:`points` reads the LaTeX the house printer writes and adds up glyph widths of Computer
+:func:`points` reads the LaTeX the house printer writes and adds up the glyph widths of Computer
 Modern at 10 pt (``cmmi10``, ``cmr10``, ``cmsy10``, ``cmex10``, as TeX's font metrics give them),
 with TeX's spacing around binary operators (:math:`2 \times 2.22` pt) and relations
-(:math:`2 \times 2.78` pt), scripts at 0.82 of the size (0.68 for second-level scripts) plus ``\scriptspace``, a subscript
-and a superscript on the same base counted once (the wider), a fraction as its wider part, a
-``matrix`` as its widest entry per column plus the column separation, ``\left( ... \right)``
-grown around a fraction, matrix or sum, and ``\text`` in roman.
-It is an estimate that leans wide: a leading sign always counts as a binary operator, and an
-automatically sized ``\left( ... \right)`` as slightly more than its smallest size, so a line
-it fits into a column does not overflow it (``tests/render/test_publishable.py`` compares it with
-pdflatex's own measure of every line of the two-column appendix).
+(:math:`2 \times 2.78` pt); scripts at 0.82 of the size (0.68 for second-level scripts) plus
+``\scriptspace``, a subscript and a superscript on one base counted once (the wider); a fraction
+as its wider part; a ``matrix`` as its widest entry per column plus the column separation;
+``\left( ... \right)`` grown around a fraction, matrix or sum; ``\text`` in roman.
+
+It is an estimate that leans wide: the sign that starts a piece counts as a binary operator (the
+piece may follow an operand on its line), and capitals as wide ones.  The layout keeps a margin
+for what it misses: ``tests/render/test_publishable.py`` has pdflatex measure every line of the
+sections that once overflowed a column and checks that the estimate is never short by more.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class _Reader:
         return widest + SCRIPT_SPACE if widest else 0.0
 
     def width(self, level: int) -> float:
-        scale, total = SCRIPT[level], 0.0
+        total = 0.0
         while self.at < len(self.tokens):
             token = self.next()
             if token.isspace():
@@ -145,12 +146,14 @@ class _Reader:
             size = max([DELIMITER[name]] + [TALL[t[1:]] for t in self.enclosed() if t[1:] in TALL])
             self.delimiters.append(size)
             self.next()  # the delimiter itself: ( ) [ ] . or \{
+            self.operand = False
             return size * scale
         if name == "right":
             self.next()
             return (self.delimiters.pop() if self.delimiters else DELIMITER[name]) * scale
         if name in DELIMITER:
             self.next()
+            self.operand = name.endswith("r")  # after an opening bracket a sign is unary
             return DELIMITER[name] * scale
         if name in LARGE:
             limits = self.scripts(level)

@@ -194,7 +194,8 @@ def test_a_product_too_wide_for_a_column_is_opened_at_its_sum_and_reads_as_the_s
     expr = decay * Phi[T, k, 0, 0] + mu[T + 1] ** 3 * Phi[T, k, 1, 0]
     lines = aligned_lines((Row(lhs, expr, "kernel recursion"),), measure=TWO_COLUMN)
     assert reads_as(lines) == latex_of(expr) and len(lines) == 3
-    assert lines[0].startswith(r"\Phi_{T+1,k,0,0} &= \Bigl(1 - ") and lines[-1].endswith(r"\tag*{\text{kernel recursion}}")
+    assert lines[0].startswith(r"\Phi_{T+1,k,0,0} &= \Bigl(1 - ")
+    assert lines[-1].endswith(r"\tag*{\text{kernel recursion}}")  # after the equation, not inside it
     assert all(points(latex_of(lhs)) + points(re.sub(r"^.*&|\\tag\*\{.*\}$", "", line)) <= TWO_COLUMN.row
                for line in lines)
     assert len(aligned_lines((Row(lhs, expr, "kernel recursion"),))) == 1  # one column keeps it whole
@@ -209,7 +210,8 @@ def test_a_product_too_wide_for_a_column_is_expanded_when_that_is_narrower():
     nested = (mu[T + 1] - lam * eps[T + 1] * (-mu[T + 1] + mu[T + 1] * (1 + mu[T + 1]))) * Phi[T, k, 1, 0]
     decay = -lam * eps[T + 1] * (1 - lam * eps[T + 1] * (1 + mu[T + 1])) * Phi[T, k, 0, 0]
     lines = aligned_lines((Row(Phi[T + 1, k, 1, 0], nested + decay, "kernel recursion"),), measure=TWO_COLUMN)
-    assert latex_of(sp.expand(nested)) == r"\mu_{T+1} \Phi_{T,k,1,0} - \lambda \varepsilon_{T+1} \mu_{T+1}^{2} \Phi_{T,k,1,0}"
+    assert latex_of(sp.expand(nested)) == \
+        r"\mu_{T+1} \Phi_{T,k,1,0} - \lambda \varepsilon_{T+1} \mu_{T+1}^{2} \Phi_{T,k,1,0}"
     # the nested term expanded (narrower); the decay term, whose expansion is wider, opened at its bracket
     assert reads_as(lines) == f"{latex_of(sp.expand(nested))} - {latex_of(-decay)}"
     assert any(r"\Bigl(1" in line for line in lines) and not any("bigg" in line for line in lines)
