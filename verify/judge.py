@@ -194,7 +194,8 @@ def check(optimizer, entry, kwargs: Mapping | None = None, *, steps: int = 20, s
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise VerifyError(f"steps must be a whole number >= 1, got {steps!r}")
     if lr_seq is not None or momentum_seq is not None:
-        schedule = schedules.sequences(lr=_values(lr_seq, "lr_seq"), momentum=_values(momentum_seq, "momentum_seq"),
+        schedule = schedules.sequences(lr=sequence_values(lr_seq, "lr_seq"),
+                                       momentum=sequence_values(momentum_seq, "momentum_seq"),
                                        steps=steps, offset=schedule_offset)
     else:
         schedule = schedules.get(schedule).name
@@ -211,7 +212,8 @@ def _number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _values(values, where: str):
+def sequence_values(values, where: str) -> tuple[float, ...] | None:
+    """A per-step sequence given from Python, checked: a TypeError or VerifyError naming ``where``."""
     if values is None:
         return None
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):

@@ -54,7 +54,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
     parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, help=TIMEOUT_HELP)
     parser.add_argument("--json", metavar="FILE")
-    add_binding_arguments(parser, sequences=True)
+    add_binding_arguments(parser)
 
 
 def _options(args, bound) -> dict:
