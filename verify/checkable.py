@@ -7,7 +7,10 @@ agrees with a formulation is given only for a run that
    past the limit) -- :func:`run_problem`;
 2. evaluated gradients: ``step()`` called the closure, and every parameter tensor received a
    gradient at some step -- :func:`run_problem`;
-3. can be told apart from doing nothing: the *null trajectory* (every parameter stays at its
+3. gave the entry something to do: an entry with a learning rate (a role ``lr``) is not judged on
+   a run whose lr is 0 at every step -- :func:`run_problem` given the entry; an entry without one
+   (``two_state``: its coefficients are the whole step) is left to the next rule;
+4. can be told apart from doing nothing: the *null trajectory* (every parameter stays at its
    initial value, :func:`null_observed`) is rejected by the very comparison that passed, and
    the expected trajectory leaves the tolerance band by at least :data:`MARGIN` times the
    allowed error -- :func:`indistinguishable_from_null`.
@@ -32,8 +35,20 @@ from verify.compare import compare
 MARGIN = 10.0
 
 
-def run_problem(observed) -> str | None:
-    """Why ``observed`` cannot back any verdict (the run failed or saw no gradient), or None."""
+def run_problem(observed, entry) -> str | None:
+    """Why ``observed`` cannot back a verdict about ``entry``, or None.
+
+    Args:
+        observed: a :class:`verify.runner.Observed` whose hyperparameters are bound to roles
+            (:mod:`verify.binding`), so the learning rate is found under ``lr`` whatever the
+            optimizer calls it.
+        entry: the catalogue name or :class:`derive.Formulation` to be judged; None before any
+            entry is chosen (identify's probes), when only what no entry can change is checked:
+            the run failed or saw no gradient.
+
+    Returns:
+        The reason in one sentence, or None.
+    """
     if observed.error is not None:
         kind, _, message = observed.error.partition(": ")
         step = observed.failed_step
@@ -56,9 +71,17 @@ def run_problem(observed) -> str | None:
         where = ", ".join(f"group {gi} tensor {ti}" for gi, ti in never)
         return f"some parameters never received a gradient ({where}), so their updates were never checked"
     lrs = [h["lr"] for h in observed.hyper if "lr" in h]
-    if lrs and all(np.all(lr == 0) for lr in lrs):
+    if entry is not None and lrs and all(np.all(lr == 0) for lr in lrs) and _has_lr(entry):
         return "nothing moved: the lr is 0 at every step, so doing nothing would pass too"
     return None
+
+
+def _has_lr(entry) -> bool:
+    """Whether ``entry`` (a catalogue name or a Formulation) has a learning-rate role."""
+    from derive.catalogue import get
+    from derive.formulation import Formulation
+
+    return "lr" in (entry if isinstance(entry, Formulation) else get(entry)).hyper
 
 
 def null_observed(observed):

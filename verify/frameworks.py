@@ -282,7 +282,7 @@ def judge(config, entry: str, *, hyper_dtype: bool = True):
     from verify.sweep import formulation_options
 
     observed = run(config)
-    problem = run_problem(observed)
+    problem = run_problem(observed, entry)
     if problem is not None:
         raise RuntimeError(f"{entry}: not checkable: {problem}")
     if hyper_dtype:

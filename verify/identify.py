@@ -260,7 +260,7 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
     for probe, config in configs.items():
         obs = bound.observed(run(config))
         advance()
-        problem = run_problem(obs)
+        problem = run_problem(obs, None)
         if problem is not None:  # nothing to judge: no entry is tried, no closest is guessed
             result.reason = f"{problem} (under the {probe} probe)"
             return result
@@ -274,6 +274,8 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
             options = _options(formulation, observed["constant"])
             for probe, obs in observed.items():
                 reports[probe], why = judge(formulation, obs)
+                if reports[probe].passed:  # a zero lr, for an entry that reads one: doing nothing passes too
+                    why = run_problem(obs, formulation) or why
                 unchecked = unchecked or (why and f"under the {probe} probe, {why}")
         except NOT_APPLICABLE as exc:
             error = str(exc)

@@ -125,13 +125,13 @@ class Check:
 def judge_run(entry, observed, bound: Binding, *, exact: bool = False) -> Check:
     """Everything between a recorded run and its verdict: the run's problems, binding, judging."""
     name = entry_name(entry)
-    problem = run_problem(observed)
+    observed = bound.observed(observed)  # first: the lr rule reads the role, whatever the key
+    problem = run_problem(observed, entry)
     if problem is not None:
         return Check(name, None, problem)
     breakdown = objective_breakdown(observed) if observed.config.objective is not None else None
     if breakdown is not None:
         return Check(name, None, breakdown)
-    observed = bound.observed(observed)
     try:
         report, unchecked = judge(entry, observed, exact=exact)
     except NOT_APPLICABLE as exc:

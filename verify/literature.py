@@ -286,9 +286,7 @@ def check(config: RunConfig, formulation: str, *, readout_row: str | None = None
     observed = run(config)
     if observed.error is not None:
         return Outcome(config, Report(config.label(), False, error=f"step {observed.failed_step}: {observed.error}"))
-    problem = run_problem(observed)  # never evaluated a gradient, never moved: nothing to judge
-    if problem is not None and problem.startswith("nothing moved: the lr is 0") and "lr" not in get(formulation).hyper:
-        problem = None  # an entry without a learning rate (two_state): the null comparison below still applies
+    problem = run_problem(observed, formulation)  # never evaluated a gradient, or a zero lr it would read
     if problem is not None:
         return Outcome(config, Report(config.label(), False, error=f"not checkable: {problem}"))
     extra = extra_roles(dict(config.options), config.steps)
