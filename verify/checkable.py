@@ -33,6 +33,8 @@ from verify.compare import compare
 
 # "far more than the tolerance": the null trajectory must depart by ten times what is allowed
 MARGIN = 10.0
+SIGNIFICANT_BITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
+_WIDER = {"float32": "float64", "float16": "float32", "bfloat16": "float32"}
 
 
 def run_problem(observed, entry) -> str | None:
@@ -98,10 +100,18 @@ def indistinguishable_from_null(observed, expected) -> str | None:
         return ("nothing moved: the expected trajectory stays within the tolerance of the initial "
                 "point, so doing nothing would pass too (a zero lr? too few steps?)")
     if null.max_ulps < MARGIN * null.max_allowed_ulps:
+        ratio = null.max_ulps / null.max_allowed_ulps
+        dtype = getattr(observed.config, "dtype", None)
+        why = ""
+        if dtype in SIGNIFICANT_BITS and dtype != "float64":
+            why = (f": {dtype} keeps {SIGNIFICANT_BITS[dtype]} significant bits, so the parameters' whole "
+                   f"way from where they started spans only {null.max_ulps:.3g} ULP of their largest value, and "
+                   f"the rounding of {observed.steps} steps may cost {null.max_allowed_ulps:.3g} of them")
         return (f"the expected trajectory leaves the tolerance band by only {null.max_ulps:.3g} ULP "
-                f"against {null.max_allowed_ulps:.3g} allowed (less than {MARGIN:g} times), so the "
-                "comparison could barely tell the optimizer from doing nothing; take more steps or a "
-                "larger lr, or use a wider dtype")
+                f"against {null.max_allowed_ulps:.3g} allowed ({ratio:.2g} times; a pass needs {MARGIN:g}), "
+                f"so the comparison could barely tell the optimizer from doing nothing{why}; take more "
+                "steps or a larger lr, so the parameters move further from where they started, or use "
+                f"{_WIDER.get(dtype, 'a wider dtype')}")
     return None
 
 

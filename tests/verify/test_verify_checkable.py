@@ -85,3 +85,30 @@ def test_identify_refuses_every_entry_with_an_lr_when_the_probe_s_lr_is_0():
     result = verify.identify(torch.optim.SGD, {"lr": 0.0}, candidates=["plain_gd", "pytorch_sgd"], steps=10)
     assert result.status == 2 and ZERO_LR in result.not_checkable
     assert all(ZERO_LR in v.unchecked for v in result.verdicts)
+
+
+# -- a pass that could barely fail: bfloat16 over 10 steps of the default trajectory -----------------
+def _trajectory(capsys, *argv) -> tuple[int, str]:
+    from verify.cli import main
+
+    status = main(["trajectory", *argv])
+    captured = capsys.readouterr()
+    return status, captured.err
+
+
+def test_bfloat16_for_10_steps_is_not_checkable_and_says_why_and_what_to_do(capsys):
+    # theta_t = 0.9**t from 1: after 10 steps the whole way is 0.65, 83 bfloat16 ULPs of 1 (2**-7 each),
+    # while 10 steps of rounding may cost 9.5 of them: the null trajectory is rejected by 8.8x, not 10x
+    status, err = _trajectory(capsys, "--dtype", "bfloat16", "--steps", "10")
+    assert status == 2 and err.startswith("verify: error: not checkable: ") and err.count("\n") == 1, err
+    assert "83.4 ULP against 9.49 allowed (8.8 times; a pass needs 10)" in err
+    assert "bfloat16 keeps 8 significant bits" in err and "the rounding of 10 steps may cost 9.49 of them" in err
+    assert "take more steps or a larger lr" in err and "or use float32" in err
+
+
+@pytest.mark.parametrize("argv", [["--dtype", "bfloat16", "--steps", "15"],  # further: 101 ULP, 10.7x
+                                  ["--dtype", "bfloat16", "--steps", "10", "--lr", "0.3"],
+                                  ["--dtype", "float32", "--steps", "10"]])
+def test_each_remedy_the_message_names_makes_the_run_checkable(capsys, argv):
+    status, err = _trajectory(capsys, *argv)
+    assert status == 0, err
