@@ -122,8 +122,6 @@ class _UnicodeStrPrinter(StrPrinter):
         greek = head in _LOWER or head in _UPPER or head == "varepsilon"
         return (COMMANDS[head] + expr.name[len(head):]) if greek else expr.name
 
-    _print_Dummy = StrPrinter._print_Dummy
-
 
 def terminal(value) -> str:
     """Any claim text for a terminal line: a :class:`~derive.claims.evidence.Prose` is already plain
