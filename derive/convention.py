@@ -23,7 +23,7 @@ import sympy as sp
 from derive.equivalence import Proof, equivalence
 from derive.errors import DeriveError
 from derive.formulation import Assign, Formulation
-from derive.symbols import SCHEDULE_NAMES as SCHEDULES, b, t, v
+from derive.symbols import b, schedule_names, t, v
 
 CONVENTIONS = ("paper", "pytorch")
 vbar = sp.IndexedBase("vbar", real=True)  # the paper velocity, when the buffer is already called v
@@ -77,7 +77,8 @@ def placement(f: Formulation) -> tuple[str, sp.IndexedBase] | None:
 def collected(expr: sp.Expr) -> sp.Expr:
     """*expr* as a combination of the state and gradient terms, each coefficient factored."""
     expr = sp.expand(expr)
-    terms = sorted({a for a in expr.atoms(sp.Indexed) if str(a.base.label) not in SCHEDULES},
+    schedules = schedule_names()
+    terms = sorted({a for a in expr.atoms(sp.Indexed) if str(a.base.label) not in schedules},
                    key=sp.default_sort_key)
     grouped = sp.collect(expr, terms, evaluate=False)
     return sp.Add(*(sp.factor(c) * x for x, c in grouped.items()))

@@ -9,6 +9,7 @@ gradient :math:`g_t`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 
@@ -79,8 +80,37 @@ ROLES: dict[str, Role] = {role.name: role for role in (
     Role("weight_decay", lam, r"\lambda", _R(1, 4), vanishes=True),
 )}
 HYPERPARAMETER_ROLES = tuple(ROLES)
-# Bases whose indexed values are schedules (a product prints them before the state).
+# Bases whose indexed values are schedules (a product prints them before the state): the table's;
+# schedule_names() adds those the registered entries read (a plugin's alpha_t, an averaging c_t).
 SCHEDULE_NAMES = frozenset(str(r.symbol.label) for r in ROLES.values() if r.schedule)
+
+
+def schedule_names() -> frozenset[str]:
+    """Every schedule base by name: the role table's, and each ``IndexedBase`` that an entry of the
+    catalogue (a plugin's included) reads in a hyperparameter, built with its default options.
+
+    So a user's schedule (QHM's :math:`\alpha_t` declared in a plugin) is a schedule wherever the
+    table's :math:`\varepsilon_t` is: the house printer puts it before brackets and the state.
+    Recomputed only when the catalogue changes.
+    """
+    from derive.catalogue import CATALOGUE
+
+    return _schedule_names(tuple((name, id(factory)) for name, factory in CATALOGUE.items()))
+
+
+@lru_cache(maxsize=8)
+def _schedule_names(entries: tuple) -> frozenset[str]:
+    from derive.catalogue import get
+    from derive.errors import DeriveError
+
+    names = set(SCHEDULE_NAMES)
+    for name, _ in entries:
+        try:
+            hyper = get(name).hyper
+        except (DeriveError, TypeError, ValueError):  # an entry that needs options has no defaults to read
+            continue
+        names |= {str(a.base.label) for value in hyper.values() for a in sp.sympify(value).atoms(sp.Indexed)}
+    return frozenset(names)
 
 # Values for roles the table does not know (QHM's nu, a momentum called beta), given in this order to
 # the extra symbols sorted by name: distinct from each other and from the table's, none 0 or 1.

@@ -7,7 +7,10 @@ agrees with a formulation is given only for a run that
    past the limit) -- :func:`run_problem`;
 2. evaluated gradients: ``step()`` called the closure, and every parameter tensor received a
    gradient at some step -- :func:`run_problem`;
-3. can be told apart from doing nothing: the *null trajectory* (every parameter stays at its
+3. gave the entry something to do: an entry with a learning rate (a role ``lr``) is not judged on
+   a run whose lr is 0 at every step -- :func:`run_problem` given the entry; an entry without one
+   (``two_state``: its coefficients are the whole step) is left to the next rule;
+4. can be told apart from doing nothing: the *null trajectory* (every parameter stays at its
    initial value, :func:`null_observed`) is rejected by the very comparison that passed, and
    the expected trajectory leaves the tolerance band by at least :data:`MARGIN` times the
    allowed error -- :func:`indistinguishable_from_null`.
@@ -30,10 +33,24 @@ from verify.compare import compare
 
 # "far more than the tolerance": the null trajectory must depart by ten times what is allowed
 MARGIN = 10.0
+SIGNIFICANT_BITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
+_WIDER = {"float32": "float64", "float16": "float32", "bfloat16": "float32"}
 
 
-def run_problem(observed) -> str | None:
-    """Why ``observed`` cannot back any verdict (the run failed or saw no gradient), or None."""
+def run_problem(observed, entry) -> str | None:
+    """Why ``observed`` cannot back a verdict about ``entry``, or None.
+
+    Args:
+        observed: a :class:`verify.runner.Observed` whose hyperparameters are bound to roles
+            (:mod:`verify.binding`), so the learning rate is found under ``lr`` whatever the
+            optimizer calls it.
+        entry: the catalogue name or :class:`derive.Formulation` to be judged; None before any
+            entry is chosen (identify's probes), when only what no entry can change is checked:
+            the run failed or saw no gradient.
+
+    Returns:
+        The reason in one sentence, or None.
+    """
     if observed.error is not None:
         kind, _, message = observed.error.partition(": ")
         step = observed.failed_step
@@ -56,9 +73,17 @@ def run_problem(observed) -> str | None:
         where = ", ".join(f"group {gi} tensor {ti}" for gi, ti in never)
         return f"some parameters never received a gradient ({where}), so their updates were never checked"
     lrs = [h["lr"] for h in observed.hyper if "lr" in h]
-    if lrs and all(np.all(lr == 0) for lr in lrs):
+    if entry is not None and lrs and all(np.all(lr == 0) for lr in lrs) and _has_lr(entry):
         return "nothing moved: the lr is 0 at every step, so doing nothing would pass too"
     return None
+
+
+def _has_lr(entry) -> bool:
+    """Whether ``entry`` (a catalogue name or a Formulation) has a learning-rate role."""
+    from derive.catalogue import get
+    from derive.formulation import Formulation
+
+    return "lr" in (entry if isinstance(entry, Formulation) else get(entry)).hyper
 
 
 def null_observed(observed):
@@ -75,10 +100,18 @@ def indistinguishable_from_null(observed, expected) -> str | None:
         return ("nothing moved: the expected trajectory stays within the tolerance of the initial "
                 "point, so doing nothing would pass too (a zero lr? too few steps?)")
     if null.max_ulps < MARGIN * null.max_allowed_ulps:
+        ratio = null.max_ulps / null.max_allowed_ulps
+        dtype = getattr(observed.config, "dtype", None)
+        why = ""
+        if dtype in SIGNIFICANT_BITS and dtype != "float64":
+            why = (f": {dtype} keeps {SIGNIFICANT_BITS[dtype]} significant bits, so the parameters' whole "
+                   f"way from where they started spans only {null.max_ulps:.3g} ULP of their largest value, and "
+                   f"the rounding of {observed.steps} steps may cost {null.max_allowed_ulps:.3g} of them")
         return (f"the expected trajectory leaves the tolerance band by only {null.max_ulps:.3g} ULP "
-                f"against {null.max_allowed_ulps:.3g} allowed (less than {MARGIN:g} times), so the "
-                "comparison could barely tell the optimizer from doing nothing; take more steps or a "
-                "larger lr, or use a wider dtype")
+                f"against {null.max_allowed_ulps:.3g} allowed ({ratio:.2g} times; a pass needs {MARGIN:g}), "
+                f"so the comparison could barely tell the optimizer from doing nothing{why}; take more "
+                "steps or a larger lr, so the parameters move further from where they started, or use "
+                f"{_WIDER.get(dtype, 'a wider dtype')}")
     return None
 
 

@@ -32,11 +32,14 @@ entry's ``Formulation.hyper_dtype``, so derive's exact reference sees what the k
 
 from __future__ import annotations
 
+import abc
+
 import numpy as np
 import torch
 
 from derive.catalogue import get
 from verify.binding import declared_precision
+from verify.transcribed import TranscribedOptimizer, zeros
 
 # what each class reads as a C float (the entry's hyper_dtype says the same; a test checks they agree)
 FLOAT32_ROLES: dict[str, tuple[str, ...]] = {}
@@ -46,19 +49,18 @@ def _float32(value: float) -> float:
     return float(np.float32(value))
 
 
-class _FrameworkOptimizer(torch.optim.Optimizer):
-    """Validation, state and the loop over parameters; subclasses write one element-wise update."""
+class _FrameworkOptimizer(TranscribedOptimizer, abc.ABC):
+    """Validation, state and the loop over parameters; subclasses write one element-wise update,
+    :meth:`_update` (abstract: a subclass without one fails when it is constructed)."""
 
     entry: str = ""
     float32: tuple[str, ...] = ()  # roles the kernel holds as C floats
     flags: tuple[str, ...] = ()
     decay = True  # False: the framework has no weight decay of its own (a penalty goes into the loss)
+    non_negative = ("lr", "momentum", "weight_decay")
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0,
                  **flags):
-        for name, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
-            if not 0.0 <= float(value):
-                raise ValueError(f"Invalid {name}: {name}={value}; it must be >= 0")
         if weight_decay and not self.decay:
             raise ValueError(f"{type(self).__name__} has no weight decay (got weight_decay={weight_decay}); "
                              "the framework adds a penalty to the loss instead")
@@ -78,27 +80,21 @@ class _FrameworkOptimizer(torch.optim.Optimizer):
         values = {k: float(group[k]) for k in ("lr", "momentum", "weight_decay")}
         return {k: (_float32(v) if k in self.float32 else v) for k, v in values.items()}
 
-    def _buffer(self, p: torch.Tensor) -> torch.Tensor:
-        state = self.state[p]
-        if "buffer" not in state:
-            state["buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        return state["buffer"]
-
     @torch.no_grad()
     def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = self._closure(closure)
         for group in self.param_groups:
             hyper = self._hyper(group)
             for p in group["params"]:
                 if p.grad is not None:
-                    self._update(p, p.grad.clone(), self._buffer(p), group, **hyper)
+                    buffer = self._state(p, buffer=zeros)["buffer"]
+                    self._update(p, p.grad.clone(), buffer, group, **hyper)
         return loss
 
+    @abc.abstractmethod
     def _update(self, p, grad, buf, group, *, lr, momentum, weight_decay) -> None:
-        raise NotImplementedError
+        """One step of the kernel on ``p`` in place: ``grad`` (a copy), ``buf`` (its buffer, zeros at
+        first), ``group`` (its flags) and the hyperparameters as the kernel holds them."""
 
 
 class OptaxSGD(_FrameworkOptimizer):
@@ -286,7 +282,7 @@ def judge(config, entry: str, *, hyper_dtype: bool = True):
     from verify.sweep import formulation_options
 
     observed = run(config)
-    problem = run_problem(observed)
+    problem = run_problem(observed, entry)
     if problem is not None:
         raise RuntimeError(f"{entry}: not checkable: {problem}")
     if hyper_dtype:

@@ -4,7 +4,11 @@ The optimizer is probed like any run (:mod:`verify.runner`): an objective whose 
 depends on where it is evaluated (so look-ahead forms differ from stored-point ones), in
 float64, under three schedules -- a constant lr, a varying lr (forms that agree only when
 the lr is constant, such as the two lr placements, come apart), and, when the optimizer has
-momentum, a varying lr and momentum. Every catalogue entry is then built with the optimizer's
+momentum, a varying lr and momentum -- and, when the caller gives per-step sequences
+(``lr_seq``, ``momentum_seq``, read with ``schedule_offset``), a fourth probe under those. The
+given sequences are *added* to the three probes, never put in their place: a sequence the user
+chose (a constant one, say) need not separate the forms the three are built to separate, so
+replacing them could only make "implements" easier to earn. Every catalogue entry is then built with the optimizer's
 flags (a role the optimizer lacks counts as zero) and judged by :mod:`verify.compare` against
 each probe. An entry *implements* the optimizer when it passes every probe and every probe can
 tell the entry apart from doing nothing (:mod:`verify.checkable`); otherwise the verdict names
@@ -25,7 +29,7 @@ import inspect
 import math
 import numbers
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,10 +41,11 @@ from verify.binding import Binding, binding as make_binding
 from verify.checkable import nonfinite_step, run_problem
 from verify.compare import Report
 from verify.errors import VerifyError
-from verify.judge import NOT_APPLICABLE, judge as judge_bound
+from verify.judge import NOT_APPLICABLE, judge as judge_bound, sequence_values
 from verify.options import check_options
 from verify.objectives import NEGATIVE_QUARTIC, QUARTIC
 from verify.runner import GroupSpec, Observed, RunConfig, TensorSpec, run
+from verify.schedules import Schedule, sequences
 from verify.sweep import ROLES, formulation_options
 
 PROBE_GROUPS = (GroupSpec((TensorSpec((3,)), TensorSpec((2, 2), contiguous=False))),)
@@ -66,8 +71,11 @@ class Verdict:
 
     @property
     def constant_only(self) -> bool:
+        """Passes the constant probe and departs under the built-in varying-lr one (a failure under
+        the caller's own sequences alone says nothing about constant rates)."""
         return (self.error is None and not self.passes
-                and self.reports.get("constant") is not None and self.reports["constant"].passed)
+                and self.reports.get("constant") is not None and self.reports["constant"].passed
+                and self.reports.get("varying lr") is not None and not self.reports["varying lr"].passed)
 
     @property
     def departure(self) -> tuple[int, float]:
@@ -152,8 +160,13 @@ class Identification:
         return "\n".join(lines)
 
 
+GIVEN_PROBE = "given sequences"
+
+
 def probes(factory, kwargs: dict, *, steps: int, timeout: float | None = None,
-           bound: Binding = Binding()) -> dict[str, RunConfig]:
+           bound: Binding = Binding(), given: Schedule | None = None) -> dict[str, RunConfig]:
+    """The probe runs by name: constant, varying lr, varying lr and momentum (when the optimizer
+    has momentum), and the caller's ``given`` sequences (a :func:`verify.schedules.sequences`)."""
     # an objective bounded in the direction the optimizer moves: maximize climbs a concave one
     objective = NEGATIVE_QUARTIC if kwargs.get("maximize") else QUARTIC
     lr_key, momentum_key = bound.key_of("lr"), bound.key_of("momentum")
@@ -163,6 +176,8 @@ def probes(factory, kwargs: dict, *, steps: int, timeout: float | None = None,
     out = {"constant": base, "varying lr": base.with_(schedule="explicit")}
     if float(kwargs.get(momentum_key, 0)) != 0:
         out["varying lr and momentum"] = base.with_(schedule="explicit_momentum")
+    if given is not None:
+        out[GIVEN_PROBE] = base.with_(schedule=given)
     return out
 
 
@@ -189,7 +204,9 @@ def judge(name, observed: Observed) -> tuple[Report, str | None]:
 def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
              candidates: list | None = None, name: str | None = None,
              timeout: float | None = 60.0, progress=None, roles: Mapping[str, str] | None = None,
-             hyper: Mapping[str, float] | None = None, hyper_dtype: str = "float64") -> Identification:
+             hyper: Mapping[str, float] | None = None, hyper_dtype: str = "float64",
+             lr_seq: Sequence[float] | None = None, momentum_seq: Sequence[float] | None = None,
+             schedule_offset: int = 0) -> Identification:
     """Probe ``factory(params, **kwargs)`` and judge every catalogue entry (or ``candidates``).
 
     Args:
@@ -206,6 +223,11 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
             one, its value is the role's constant (so are the ``kwargs`` that ``roles`` names).
         hyper_dtype: ``"float32"`` when the optimizer holds its hyperparameters in float32
             (:mod:`verify.binding`).
+        lr_seq, momentum_seq: explicit per-step values (``steps - schedule_offset`` of them),
+            written into the param groups before each step of one more probe, run in addition to
+            the three built-in ones.
+        schedule_offset: 0 (torch: step t uses entry t) or 1 (Keras, optax, MLX, Paddle: step 1
+            uses the constructor's value, step t entry t - 1); see :func:`verify.schedules.sequences`.
 
     Returns:
         An :class:`Identification` (``.status``, ``.matches``, ``.not_checkable``, ``.describe()``).
@@ -220,9 +242,13 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
         raise VerifyError(f"hyper and kwargs both give {', '.join(twice)}; give each option once")
     kwargs = {**kwargs, **bound.hyper}
     bound = bound.with_constants(kwargs)
+    given = None
+    if lr_seq is not None or momentum_seq is not None:
+        given = sequences(lr=sequence_values(lr_seq, "lr_seq"), momentum=sequence_values(momentum_seq, "momentum_seq"),
+                          steps=steps, offset=schedule_offset)
     result = Identification(name or getattr(factory, "__qualname__", str(factory)), kwargs)
     observed = {}
-    configs = probes(factory, kwargs, steps=steps, timeout=timeout, bound=bound)
+    configs = probes(factory, kwargs, steps=steps, timeout=timeout, bound=bound, given=given)
     total, done = len(configs) + len(candidates), 0
 
     def advance() -> None:
@@ -234,7 +260,7 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
     for probe, config in configs.items():
         obs = bound.observed(run(config))
         advance()
-        problem = run_problem(obs)
+        problem = run_problem(obs, None)
         if problem is not None:  # nothing to judge: no entry is tried, no closest is guessed
             result.reason = f"{problem} (under the {probe} probe)"
             return result
@@ -248,6 +274,8 @@ def identify(factory, kwargs: Mapping | None = None, *, steps: int = 30,
             options = _options(formulation, observed["constant"])
             for probe, obs in observed.items():
                 reports[probe], why = judge(formulation, obs)
+                if reports[probe].passed:  # a zero lr, for an entry that reads one: doing nothing passes too
+                    why = run_problem(obs, formulation) or why
                 unchecked = unchecked or (why and f"under the {probe} probe, {why}")
         except NOT_APPLICABLE as exc:
             error = str(exc)

@@ -125,13 +125,13 @@ class Check:
 def judge_run(entry, observed, bound: Binding, *, exact: bool = False) -> Check:
     """Everything between a recorded run and its verdict: the run's problems, binding, judging."""
     name = entry_name(entry)
-    problem = run_problem(observed)
+    observed = bound.observed(observed)  # first: the lr rule reads the role, whatever the key
+    problem = run_problem(observed, entry)
     if problem is not None:
         return Check(name, None, problem)
     breakdown = objective_breakdown(observed) if observed.config.objective is not None else None
     if breakdown is not None:
         return Check(name, None, breakdown)
-    observed = bound.observed(observed)
     try:
         report, unchecked = judge(entry, observed, exact=exact)
     except NOT_APPLICABLE as exc:
@@ -194,7 +194,8 @@ def check(optimizer, entry, kwargs: Mapping | None = None, *, steps: int = 20, s
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise VerifyError(f"steps must be a whole number >= 1, got {steps!r}")
     if lr_seq is not None or momentum_seq is not None:
-        schedule = schedules.sequences(lr=_values(lr_seq, "lr_seq"), momentum=_values(momentum_seq, "momentum_seq"),
+        schedule = schedules.sequences(lr=sequence_values(lr_seq, "lr_seq"),
+                                       momentum=sequence_values(momentum_seq, "momentum_seq"),
                                        steps=steps, offset=schedule_offset)
     else:
         schedule = schedules.get(schedule).name
@@ -211,7 +212,8 @@ def _number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _values(values, where: str):
+def sequence_values(values, where: str) -> tuple[float, ...] | None:
+    """A per-step sequence given from Python, checked: a TypeError or VerifyError naming ``where``."""
     if values is None:
         return None
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):

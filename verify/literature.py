@@ -36,6 +36,7 @@ import torch
 from verify.compare import compare
 from verify.reference import UnsupportedRun, compiled, expected
 from verify.runner import RunConfig, run
+from verify.transcribed import TranscribedOptimizer, clone, zeros
 from verify.sweep import Outcome, formulation_options
 
 
@@ -48,42 +49,7 @@ def weight(rule, step: int) -> float:
     return float(rule)
 
 
-class _Literature(torch.optim.Optimizer):
-    """Shared plumbing: defaults validated, a per-parameter state, one step count per group."""
-
-    def __init__(self, params, defaults: dict):
-        if float(defaults["lr"]) < 0:
-            raise ValueError(f"Invalid learning rate: lr={defaults['lr']}; it must be >= 0")
-        super().__init__(params, defaults)
-
-    def _state(self, p: torch.Tensor, **initial) -> dict:
-        state = self.state[p]
-        if not state:
-            for key, value in initial.items():
-                state[key] = value(p) if callable(value) else value
-        return state
-
-    @staticmethod
-    def _count(group) -> int:
-        group["step_count"] = group.get("step_count", 0) + 1
-        return group["step_count"]
-
-    def _closure(self, closure):
-        if closure is None:
-            return None
-        with torch.enable_grad():
-            return closure()
-
-
-def _copy(p):
-    return p.detach().clone(memory_format=torch.preserve_format)
-
-
-def _zeros(p):
-    return torch.zeros_like(p, memory_format=torch.preserve_format)
-
-
-class HeavyBall(_Literature):
+class HeavyBall(TranscribedOptimizer):
     def __init__(self, params, lr=1e-3, momentum=0.9):
         super().__init__(params, {"lr": lr, "momentum": momentum})
 
@@ -95,7 +61,7 @@ class HeavyBall(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._state(p, previous=_copy)
+                state = self._state(p, previous=clone)
                 previous = state["previous"]
                 new = p + mu * (p - previous) - lr * p.grad
                 previous.copy_(p)
@@ -103,7 +69,7 @@ class HeavyBall(_Literature):
         return loss
 
 
-class QHM(_Literature):
+class QHM(TranscribedOptimizer):
     def __init__(self, params, lr=1e-3, momentum=0.999, nu=0.7):
         super().__init__(params, {"lr": lr, "momentum": momentum, "nu": nu})
 
@@ -115,13 +81,13 @@ class QHM(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                buffer = self._state(p, buffer=_zeros)["buffer"]
+                buffer = self._state(p, buffer=zeros)["buffer"]
                 buffer.mul_(beta).add_(p.grad, alpha=1 - beta)
                 p.sub_(lr * ((1 - nu) * p.grad + nu * buffer))
         return loss
 
 
-class SynthesizedNesterov(_Literature):
+class SynthesizedNesterov(TranscribedOptimizer):
     """Needs ``step(closure)``: the gradient is taken at the look-ahead point."""
 
     def __init__(self, params, lr=1e-3, momentum=0.9, lookahead=0.5):
@@ -134,8 +100,8 @@ class SynthesizedNesterov(_Literature):
         saved = []
         for group in self.param_groups:
             for p in group["params"]:
-                previous = self._state(p, previous=_copy)["previous"]
-                saved.append((p, _copy(p)))
+                previous = self._state(p, previous=clone)["previous"]
+                saved.append((p, clone(p)))
                 p.add_(p - previous, alpha=float(group["lookahead"]))
         loss = self._closure(closure)
         for p, value in saved:
@@ -152,7 +118,7 @@ class SynthesizedNesterov(_Literature):
         return loss
 
 
-class AccSGD(_Literature):
+class AccSGD(TranscribedOptimizer):
     """Kidambi et al.'s AccSGD.py (rahulkidambi/AccSGD), without weight decay."""
 
     def __init__(self, params, lr=1e-3, kappa=1000.0, xi=10.0, c=0.7):
@@ -168,13 +134,13 @@ class AccSGD(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                buffer = self._state(p, buffer=_copy)["buffer"]
+                buffer = self._state(p, buffer=clone)["buffer"]
                 buffer.mul_(1.0 / beta - 1.0).add_(p.grad, alpha=-long_lr).add_(p).mul_(beta)
                 p.add_(p.grad, alpha=-lr).mul_(zeta).add_(buffer, alpha=1.0 - zeta)
         return loss
 
 
-class AggMo(_Literature):
+class AggMo(TranscribedOptimizer):
     """Lucas et al.'s AggMo (AtheMathmo/AggMo src/aggmo.py), without weight decay."""
 
     def __init__(self, params, lr=1e-3, betas=(0.0, 0.9, 0.99)):
@@ -188,14 +154,14 @@ class AggMo(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                buffers = self._state(p, buffers=lambda q: [_zeros(q) for _ in betas])["buffers"]
+                buffers = self._state(p, buffers=lambda q: [zeros(q) for _ in betas])["buffers"]
                 for beta, buffer in zip(betas, buffers):
                     buffer.mul_(beta).add_(p.grad)
                     p.sub_(buffer, alpha=lr / len(betas))
         return loss
 
 
-class PrimalAveraging(_Literature):
+class PrimalAveraging(TranscribedOptimizer):
     def __init__(self, params, lr=1e-3, averaging="1/t"):
         super().__init__(params, {"lr": lr, "averaging": averaging})
 
@@ -207,13 +173,13 @@ class PrimalAveraging(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                z = self._state(p, z=_copy)["z"]
+                z = self._state(p, z=clone)["z"]
                 z.sub_(p.grad, alpha=lr)
                 p.mul_(1 - c).add_(z, alpha=c)
         return loss
 
 
-class ScheduleFreeSGD(_Literature):
+class ScheduleFreeSGD(TranscribedOptimizer):
     """The parameter holds y (training mode of the reference implementation)."""
 
     def __init__(self, params, lr=1.0, momentum=0.9, averaging="1/t"):
@@ -228,7 +194,7 @@ class ScheduleFreeSGD(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._state(p, z=_copy, x=_copy)
+                state = self._state(p, z=clone, x=clone)
                 z, x = state["z"], state["x"]
                 z.sub_(p.grad, alpha=lr)
                 x.mul_(1 - c).add_(z, alpha=c)
@@ -236,7 +202,7 @@ class ScheduleFreeSGD(_Literature):
         return loss
 
 
-class PolyakRuppertSGD(_Literature):
+class PolyakRuppertSGD(TranscribedOptimizer):
     """Plain SGD; the averaged iterate is kept in ``state['average']`` (a read-out, never fed back)."""
 
     def __init__(self, params, lr=1e-3, averaging="1/t"):
@@ -250,13 +216,13 @@ class PolyakRuppertSGD(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                average = self._state(p, average=_copy)["average"]
+                average = self._state(p, average=clone)["average"]
                 p.sub_(p.grad, alpha=lr)
                 average.mul_(1 - c).add_(p, alpha=c)
         return loss
 
 
-class TwoState(_Literature):
+class TwoState(TranscribedOptimizer):
     """The general two-state optimizer: every coefficient signed, both updates read the old state."""
 
     def __init__(self, params, h=0.9, k=0.0, l=0.1, m=-0.1, q=1.0, z=-0.1, lr=0.0, at_rest=False):
@@ -273,7 +239,7 @@ class TwoState(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                start = (lambda x: _copy(x).mul_((1 - q) / m)) if group["at_rest"] else _zeros
+                start = (lambda x: clone(x).mul_((1 - q) / m)) if group["at_rest"] else zeros
                 a = self._state(p, a=start)["a"]
                 new_a = h * a + k * p + l * p.grad
                 p.copy_(m * a + q * p + z * p.grad)
@@ -355,9 +321,7 @@ def check(config: RunConfig, formulation: str, *, readout_row: str | None = None
     observed = run(config)
     if observed.error is not None:
         return Outcome(config, Report(config.label(), False, error=f"step {observed.failed_step}: {observed.error}"))
-    problem = run_problem(observed)  # never evaluated a gradient, never moved: nothing to judge
-    if problem is not None and problem.startswith("nothing moved: the lr is 0") and "lr" not in get(formulation).hyper:
-        problem = None  # an entry without a learning rate (two_state): the null comparison below still applies
+    problem = run_problem(observed, formulation)  # never evaluated a gradient, or a zero lr it would read
     if problem is not None:
         return Outcome(config, Report(config.label(), False, error=f"not checkable: {problem}"))
     extra = extra_roles(dict(config.options), config.steps)

@@ -24,8 +24,15 @@ the same gradients and hyperparameters, the same tolerance model and first-misma
 The recording holds (T + 1) + T values per parameter element (values and gradients, in the
 parameters' dtype, half types widened to float32), so it is meant for a few hundred steps of a
 model that fits in memory a few times over.  Tensors that never had a gradient are left out of
-the judgement (the optimizer never touched them).  A ``step(closure)`` is refused: the recorder
-reads the gradient before ``step()`` runs; call ``loss.backward()`` first.
+the judgement (the optimizer never touched them).
+
+``step(closure)`` is recorded too: the recorder hands ``step()`` a wrapper of the closure that, each
+time the optimizer calls it, records the gradients the closure left in ``.grad`` -- what torch's
+SGD reads right after calling it.  A closure the optimizer never calls leaves the gradients read
+before ``step()``.  A step that calls its closure more than once (a line search, LBFGS) cannot be
+judged: the update then depends on several gradients at several points, and the formulations here
+take one gradient per step, so which of them "the step's gradient" is has no answer; the recording
+says so when it is checked.
 """
 
 from __future__ import annotations
@@ -73,23 +80,47 @@ class Recording:
         self._handles = []
         return False
 
-    def _before(self, optimizer, args, kwargs) -> None:
-        closure = kwargs.get("closure", args[1] if len(args) > 1 else None)  # args[0] is the optimizer
-        if closure is not None:
-            raise VerifyError("verify.record: step(closure) evaluates the gradient inside step(), after the "
-                              "recorder reads it; call loss.backward() and then step()")
+    def _before(self, optimizer, args, kwargs):
         groups = [list(group["params"]) for group in optimizer.param_groups]
         if len(groups) != len(self.params) or any(
                 len(a) != len(b) or any(p is not q for p, q in zip(a, b)) for a, b in zip(groups, self.params)):
             self.problem = self.problem or f"the optimizer's param groups changed at step {len(self.theta) + 1}"
         if self.initial is None:
             self.initial = self._values(self.params)
-        self.grads.append([[None if p.grad is None else _numpy(p.grad) for p in group] for group in self.params])
+        self.grads.append(self._gradients())
         self.hyper.append([{key: number for key, value in group.items() if key != "params"
                             and (number := hyperparameter_value(value)) is not None}
                            for group in optimizer.param_groups[:len(self.params)]])
         self.flags = [{k: bool(group.get(k, False)) for k in FLAGS}
                       for group in optimizer.param_groups[:len(self.params)]]
+        return self._wrap_closure(args, kwargs)
+
+    def _wrap_closure(self, args, kwargs):
+        """``step()``'s arguments with its closure (if any) replaced by one that records the gradients
+        it leaves, as this step's; None (arguments unchanged) without a closure."""
+        positional = len(args) > 1  # args[0] is the optimizer
+        closure = args[1] if positional else kwargs.get("closure")
+        if closure is None:
+            return None
+        step, calls = len(self.grads), 0
+
+        def recorded_closure():
+            nonlocal calls
+            loss = closure()
+            calls += 1
+            if calls == 2:
+                self.problem = self.problem or (
+                    f"step {step} called its closure more than once (a line search such as LBFGS): the update "
+                    "then uses several gradients at several points, and the formulations take one per step")
+            self.grads[step - 1] = self._gradients()
+            return loss
+
+        if positional:
+            return (args[0], recorded_closure, *args[2:]), kwargs
+        return args, {**kwargs, "closure": recorded_closure}
+
+    def _gradients(self) -> list[list[np.ndarray | None]]:
+        return [[None if p.grad is None else _numpy(p.grad) for p in group] for group in self.params]
 
     def _after(self, optimizer, args, kwargs) -> None:
         self.theta.append(self._values(self.params))

@@ -140,9 +140,10 @@ class CompiledSystem:
             out.append(series[index])
         return out
 
-    def matrices(self, values: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """Every template at every step: arrays of shape ``(steps, rows, cols)``."""
-        return {k: f(*values) for k, f in self._float.items()}
+    def matrices(self, values: list[np.ndarray], steps: int) -> dict[str, np.ndarray]:
+        """Every template at every step: arrays of shape ``(steps, rows, cols)`` (``steps`` sizes a
+        system that reads no per-step value, such as plain_gd built with lr = 0)."""
+        return {k: f(*values, steps=steps) for k, f in self._float.items()}
 
     def exact_matrices(self, values: list[np.ndarray], step: int) -> dict[str, np.ndarray]:
         args = [Fraction(float(v[step - 1])) for v in values]
@@ -284,7 +285,7 @@ def expected(system: CompiledSystem | list[CompiledSystem], observed, *, mode: s
     for gi, sys_ in enumerate(systems):
         values = sys_.values(observed.hyper[gi], steps)
         inputs = GroupInputs(
-            system=sys_, values=values, mats=sys_.matrices(values),
+            system=sys_, values=values, mats=sys_.matrices(values, steps),
             theta0=[a[0].reshape(-1) for a in observed.theta[gi]],
             grads=None if objective is not None else [a.reshape(steps, -1) for a in observed.grads[gi]],
             objective=objective, exact=mode == "exact",

@@ -125,7 +125,7 @@ def sequences(*, lr=None, momentum=None, steps: int, offset: int = 0) -> Schedul
         if values is not None and len(values) < need:
             raise VerifyError(f"the {name} sequence has {len(values)} value{'s' * (len(values) != 1)}; "
                               f"{steps} steps with schedule "
-                              f"offset {offset} need {need}")
+                              f"offset {offset} need {need} (give more values or fewer steps)")
 
     def reader(values):
         if values is None:

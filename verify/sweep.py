@@ -170,7 +170,7 @@ def check(config: RunConfig, formulation: str = "pytorch_sgd", *, mode: str = "f
     """Run ``config``, compute derive's expected trajectory, compare; never raises."""
     observed = run(config)
     started = time.perf_counter()
-    problem = None if observed.error is not None else run_problem(observed)  # raised: reported below
+    problem = None if observed.error is not None else run_problem(observed, formulation)  # raised: reported below
     if problem:  # no gradient ever evaluated: no reference can say anything about this run
         report = Report(config.label(), False, error=f"not checkable: {problem}", torch_seconds=observed.seconds)
         report.verify_seconds = time.perf_counter() - started

@@ -1,7 +1,7 @@
 r"""Shared evidence for claim procedures: constant hyperparameters, conditions, summaries as mathematics.
 
-Evidence is :class:`Prose`: a ``str`` (the plain text the terminal and JSON
-show) that also carries its *parts*, words and SymPy objects, so that the
+Evidence is :class:`Prose`: a ``str`` (the plain Unicode text the terminal and JSON
+show, :func:`plain`) that also carries its *parts*, words and SymPy objects, so that the
 appendix typesets every expression from the object that was checked, never
 from its printed form.  In a word part, ``$...$`` is LaTeX (for names of
 conditions such as :math:`A'_t S_{t-1} = S_t A_t`, which are not expressions).
@@ -16,6 +16,7 @@ import sympy as sp
 from derive.claims import finding as _finding
 from derive.conditions import template
 from derive.equivalence import Location, Proof, Residual
+from derive.plaintext import expression, latex_text
 from derive.symbols import constant_of, t
 
 # Constant hyperparameters (a schedule made constant): positive, so 1/epsilon is defined.
@@ -28,14 +29,15 @@ OBLIGATION = "obligation, reduces to 0"
 
 
 def plain(part) -> str:
-    """A part as terminal text: words as they are, a matrix as nested lists, an expression in SymPy syntax."""
+    """A part as terminal text (:mod:`derive.plaintext`): words with their ``$...$`` LaTeX read as
+    Unicode text, a matrix as nested lists, an expression in SymPy syntax with Greek letters."""
     if isinstance(part, str):
-        return part
+        return latex_text(part)
     if isinstance(part, sp.MatrixBase):
-        return sp.sstr(part.tolist())
+        return expression(part.tolist())
     if isinstance(part, sp.Equality):
         return f"{plain(part.lhs)} = {plain(part.rhs)}"
-    return sp.sstr(part)
+    return expression(part)
 
 
 class Prose(str):

@@ -29,6 +29,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from derive.claims import agrees, claims, judge_all
+    from derive.plaintext import terminal
     from derive.plugins import not_loaded
 
     selected = claims(args.only)  # bad ids are refused first, in one line
@@ -45,7 +46,7 @@ def run(args) -> int:
         print(json.dumps([{
             "id": c.id, "source": c.source, "statement": c.statement, "reading": c.reading,
             "assumptions": c.assumptions, "verdict": v.verdict, "expected": c.expected,
-            "condition": v.condition, "evidence": v.evidence, "witness": v.witness.as_dict() if hasattr(v.witness, "as_dict") else v.witness,
+            "condition": None if v.condition is None else terminal(v.condition), "evidence": terminal(v.evidence), "witness": v.witness.as_dict() if hasattr(v.witness, "as_dict") else v.witness,
             "torch_version": v.torch_version, "origin": str(c.origin),
         } for c, v in judged], indent=2, ensure_ascii=False))
     else:
@@ -53,7 +54,7 @@ def run(args) -> int:
         for c, v in judged:
             mark = ("" if agrees(c, v) else f"  [recorded: {c.expected}]") + \
                 ("" if c.origin.builtin else f"  [{c.origin}]")
-            print(f"{c.id:<{width}} | {v.verdict:<23} | {v.evidence}{mark}")
+            print(f"{c.id:<{width}} | {v.verdict:<23} | {terminal(v.evidence)}{mark}")
     if differing:
         print(f"derive: {len(differing)} verdict(s) differ from the recorded ones: {', '.join(differing)}",
               file=sys.stderr)

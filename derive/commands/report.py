@@ -30,13 +30,14 @@ def add_arguments(parser) -> None:
 def claims_table(pairs) -> list[str]:
     """One line per claim: id, verdict (marked when it differs from the record), condition."""
     from derive.claims import agrees
+    from derive.plaintext import terminal
 
     width = max((len(c.id) for c, _ in pairs), default=5)
     lines = [f"{'claim':<{width}}  {'verdict':<24}  condition / evidence"]
     for c, v in pairs:
         mark = ("" if agrees(c, v) else f"  <-- recorded: {c.expected}") + \
             ("" if c.origin.builtin else f"  [{c.origin}]")
-        lines.append(f"{c.id:<{width}}  {v.verdict:<24}  {v.condition or v.evidence}{mark}")
+        lines.append(f"{c.id:<{width}}  {v.verdict:<24}  {terminal(v.condition or v.evidence)}{mark}")
     return lines
 
 

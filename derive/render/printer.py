@@ -13,7 +13,8 @@ Rules (each has an exact-string test in ``tests/render/test_printer.py``):
   reads :math:`k+1`), positive before negative, then by the latest step they
   involve, then SymPy's canonical key; a bracket reads with a positive
   constant, :math:`-(1-\tau)` rather than :math:`(\tau-1)`;
-  factors of a product read coefficient, constants, schedules,
+  factors of a product read coefficient, constants, schedules (the role table's and every
+  base a registered entry reads as a hyperparameter, a plugin's :math:`\alpha_t` too),
   sub-expressions, matrices (:math:`A_t x_{t-1}`), the state, then sums and products
   (:math:`\varepsilon_t b_t`, not :math:`b_t \varepsilon_t`).  The order is a
   total order, so the output is deterministic.
@@ -26,7 +27,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from derive.symbols import ROLES, SCHEDULE_NAMES
+from derive.symbols import ROLES, schedule_names
 
 # Indexed bases and symbols by name: the house notation.
 HOUSE_NAMES = {
@@ -41,8 +42,6 @@ HOUSE_NAMES = {
     "nabla_f": r"\nabla f",
 }
 
-# Which bases are hyperparameter schedules (printed before the state in a product).
-SCHEDULES = SCHEDULE_NAMES
 # Matrices acting on the state (linear-system view, change of variables): before the state too.
 OPERATORS = frozenset({"A", "B", "C", "S"})
 
@@ -92,6 +91,8 @@ class HousePrinter(LatexPrinter):
 
     def __init__(self, settings=None):
         super().__init__(settings)
+        # which bases are hyperparameter schedules (before the state in a product): a plugin's too
+        self.schedules = schedule_names()
 
     # -- what the layout reads (derive.render.layout breaks lines with these) --
     def ordered_terms(self, expr: sp.Expr) -> list[sp.Expr]:
@@ -191,14 +192,13 @@ class HousePrinter(LatexPrinter):
     def _term_key(term):
         return (_degree(term), term.could_extract_minus_sign(), latest_step(term), sp.default_sort_key(term))
 
-    @staticmethod
-    def _factor_key(factor):
+    def _factor_key(self, factor):
         base = factor.base if factor.is_Pow else factor
         if isinstance(base, (sp.Sum, sp.Product)):
             rank = 6  # last, so that it needs no brackets
         elif base.is_Symbol:
             rank = 1
-        elif isinstance(base, sp.Indexed) and str(base.base.label) in SCHEDULES:
+        elif isinstance(base, sp.Indexed) and str(base.base.label) in self.schedules:
             rank = 2
             return (rank, str(base.base.label), latest_step(factor), sp.default_sort_key(factor))
         elif base.is_Add:

@@ -88,7 +88,7 @@ def test_the_claims_conditions_carry_their_standing():
     from derive.claims import judge
 
     assert str(judge("B7").condition).endswith("at every step (necessary and sufficient)")  # through a claimed S_t
-    assert "tau = 1 satisfies it and still leaves a residual" in str(judge("B9").condition)
+    assert "τ = 1 satisfies it and still leaves a residual" in str(judge("B9").condition)  # plain text: Greek letters
 
 
 def test_a_residual_names_its_condition_by_structure_not_by_text():
@@ -100,6 +100,7 @@ def test_a_residual_names_its_condition_by_structure_not_by_text():
     label = equivalence(get("sutskever_momentum"), get("pytorch_momentum_documented")).label
     assert isinstance(label, Location) and (label.relation, label.step, label.entry) == ("transition", 2, (0, 1))
     assert str(label) == "step 2: A'_2 S_1 = S_2 A_2 [0,1]" and label.tex() == "A'_{2} S_{1} = S_{2} A_{2}"
-    assert str(where(label)) == "step 2, entry (0,1) of $A'_{2} S_{1} = S_{2} A_{2}$"
+    assert where(label).parts == ("step 2, entry (0,1) of $A'_{2} S_{1} = S_{2} A_{2}$",)  # LaTeX for the appendix
+    assert str(where(label)) == "step 2, entry (0,1) of A'_2 S_1 = S_2 A_2"  # plain text for the terminal
     assert pickle.loads(pickle.dumps(label)).relation == "transition"
     assert str(where("step 2: A'_2 S_1 = S_2 A_2 [0,1]")) == "step 2: A'_2 S_1 = S_2 A_2 [0,1]"  # text is not parsed

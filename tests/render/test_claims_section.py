@@ -32,7 +32,8 @@ def test_prose_keeps_its_objects_through_pickling_and_reads_as_plain_text():
     back = pickle.loads(pickle.dumps(p))
     assert back == p and back.parts[1] == p.parts[1] and isinstance(back.parts[1], sp.Equality)
     assert back.parts[1].rhs == sp.ImmutableMatrix(S)  # an Eq of an Indexed and a Matrix would unpickle as False
-    assert str(p) == "constant: S_t = [[1, 0], [0, -1/epsilon]]; $\\tau = 0$"
+    assert str(p) == "constant: S_t = [[1, 0], [0, -1/ε]]; τ = 0"  # Unicode plain text (derive.plaintext)
+    assert p.parts[2] == r"; $\tau = 0$"  # the LaTeX stays in the part the appendix typesets
 
 
 @pytest.mark.parametrize("claim_id", ["B5", "B3"])

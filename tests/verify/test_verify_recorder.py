@@ -16,7 +16,7 @@ from qhm import QHM, Float32LR, qhm_user  # noqa: E402
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
-def _loop(optimizer, params, steps=12, scheduler=None, dtype=torch.float64, closure=False):
+def _loop(optimizer, params, steps=12, scheduler=None, dtype=torch.float64):
     torch.manual_seed(1)
     x = torch.randn(32, params[0].shape[-1], dtype=dtype)
     y = torch.randn(32, dtype=dtype)
@@ -25,7 +25,7 @@ def _loop(optimizer, params, steps=12, scheduler=None, dtype=torch.float64, clos
             optimizer.zero_grad()
             loss = ((x @ params[0] + params[1] - y) ** 2).mean()
             loss.backward()
-            optimizer.step(lambda: loss) if closure else optimizer.step()
+            optimizer.step()
             if scheduler is not None:
                 scheduler.step()
     return recording
@@ -80,10 +80,50 @@ def test_a_tensor_without_gradients_is_left_out_and_the_rest_is_judged():
     assert recording.check("pytorch_sgd").passed
 
 
-def test_step_with_a_closure_is_refused_with_the_fix():
+def _closure_loop(optimizer, params, steps=12, keyword=False):
+    """The closure idiom: zero_grad, forward and backward all inside the closure, so before each
+    step() .grad is the previous step's gradient (None before the first)."""
+    torch.manual_seed(1)
+    x, y = torch.randn(32, 3, dtype=torch.float64), torch.randn(32, dtype=torch.float64)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = ((x @ params[0] + params[1] - y) ** 2).mean()
+        loss.backward()
+        return loss
+
+    with verify.record(optimizer) as recording:
+        for _ in range(steps):
+            optimizer.step(closure=closure) if keyword else optimizer.step(closure)
+    return recording
+
+
+@pytest.mark.parametrize("keyword", [False, True])
+def test_a_closure_loop_records_the_gradient_the_closure_computed(keyword):
     params = _params()
-    with pytest.raises(VerifyError, match="call loss.backward"):
-        _loop(torch.optim.SGD(params, lr=0.05), params, closure=True)
+    recording = _closure_loop(torch.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True), params,
+                              keyword=keyword)
+    observed = recording.observed()
+    assert observed.active[0][0].all()  # step 1 saw a gradient, though .grad was None before step()
+    verdict = recording.check("pytorch_sgd")
+    assert verdict.passed, verdict.describe()
+    wrong = recording.check("sutskever_nesterov")
+    assert wrong.status == 1 and wrong.first.step == 1
+
+
+def test_a_closure_loop_is_the_same_recording_as_the_backward_loop():
+    closure_params, plain_params = _params(), _params()
+    by_closure = _closure_loop(torch.optim.SGD(closure_params, lr=0.05, momentum=0.9), closure_params).observed()
+    by_backward = _loop(torch.optim.SGD(plain_params, lr=0.05, momentum=0.9), plain_params).observed()
+    for a, b in zip(by_closure.grads[0] + by_closure.theta[0], by_backward.grads[0] + by_backward.theta[0]):
+        assert (a == b).all()
+
+
+def test_a_step_that_calls_its_closure_twice_cannot_be_judged_and_says_why():
+    params = _params()
+    recording = _closure_loop(torch.optim.LBFGS(params, lr=0.05, max_iter=3), params, steps=2)
+    with pytest.raises(VerifyError, match="step 1 called its closure more than once"):
+        recording.check("plain_gd")
 
 
 def test_an_empty_recording_cannot_be_judged():

@@ -134,8 +134,9 @@ def sequence(text: str) -> tuple[float, ...]:
     return values
 
 
-def add_binding_arguments(parser, *, sequences: bool) -> None:
-    """The options that bind an optimizer beyond torch's names to a formulation's roles."""
+def add_binding_arguments(parser) -> None:
+    """The options that bind an optimizer beyond torch's names to a formulation's roles, and the
+    explicit per-step sequences (identify and trajectory read them alike)."""
     parser.add_argument("--roles", type=roles, default={}, metavar="KEY=ROLE,...",
                         help="which formulation role each param-group key fills, e.g. beta=momentum,nu=nu "
                              "(a key not named fills the role of its own name)")
@@ -145,17 +146,16 @@ def add_binding_arguments(parser, *, sequences: bool) -> None:
     parser.add_argument("--hyper-dtype", choices=HYPER_DTYPES, default="float64",
                         help="the precision the optimizer holds its hyperparameters in (default float64: "
                              "exact as given); float32 makes the reference use the float32-rounded values")
-    if not sequences:
-        return
     parser.add_argument("--lr-seq", type=sequence, default=None, metavar="FILE_OR_LIST",
-                        help="the lr of every step: a comma list or a file with one number per line "
-                             "(replaces --schedule; it must cover --steps)")
+                        help="the lr of every step: a comma list or a file with one number per line; it must "
+                             "cover --steps (trajectory: in place of --schedule; identify: one more probe, "
+                             "beside its own three)")
     parser.add_argument("--momentum-seq", type=sequence, default=None, metavar="FILE_OR_LIST",
                         help="the momentum of every step, like --lr-seq")
     parser.add_argument("--schedule-offset", type=int, choices=(0, 1), default=0,
                         help="0 (torch's LRScheduler): step t uses entry t of the sequence; 1 (Keras, optax, "
                              "MLX, Paddle: step t uses schedule(t-1)): step 1 uses the constructor's value "
-                             "(--lr, --momentum) and step t entry t-1")
+                             "and step t entry t-1")
 
 
 class Progress:

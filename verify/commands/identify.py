@@ -1,5 +1,7 @@
 """Which catalogue formulations an optimizer implements (:mod:`verify.identify`): three probe runs
-(a constant lr, a varying lr, a varying lr and momentum), every entry judged against each.
+(a constant lr, a varying lr, a varying lr and momentum), every entry judged against each; with
+--lr-seq/--momentum-seq (read with --schedule-offset, as `verify trajectory` reads them) a fourth
+probe under the given sequences, in addition to the three.
 
 An optimizer beyond torch's names is bound with --roles (its param-group keys to the roles, e.g.
 beta=momentum), --hyper (extra constructor options, e.g. nu=0.7) and --hyper-dtype (float32 when
@@ -26,7 +28,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, help=TIMEOUT_HELP)
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
-    add_binding_arguments(parser, sequences=False)
+    add_binding_arguments(parser)
 
 
 def run(args) -> int:
@@ -45,7 +47,8 @@ def run(args) -> int:
     try:
         result = identify(factory, kwargs, steps=args.steps, name=args.optimizer, timeout=args.timeout,
                           progress=bar, roles=args.roles, hyper=args.hyper,
-                          hyper_dtype=args.hyper_dtype)
+                          hyper_dtype=args.hyper_dtype, lr_seq=args.lr_seq, momentum_seq=args.momentum_seq,
+                          schedule_offset=args.schedule_offset)
     finally:
         bar.close()
     if result.status == 2:
@@ -53,7 +56,9 @@ def run(args) -> int:
     print(result.describe())
     if args.json:
         write_json(args.json, {"optimizer": args.optimizer, "kwargs": kwargs, "hyper": args.hyper, "roles": args.roles,
-                               "hyper_dtype": args.hyper_dtype, "implements": result.matches,
+                               "hyper_dtype": args.hyper_dtype, "lr_seq": args.lr_seq,
+                               "momentum_seq": args.momentum_seq, "schedule_offset": args.schedule_offset,
+                               "implements": result.matches,
                                "status": result.status, "notes": result.notes,
                                "closest": None if result.closest is None else result.closest.describe(),
                                "verdicts": {v.formulation: v.describe() for v in result.verdicts}})

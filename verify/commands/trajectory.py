@@ -54,7 +54,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
     parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, help=TIMEOUT_HELP)
     parser.add_argument("--json", metavar="FILE")
-    add_binding_arguments(parser, sequences=True)
+    add_binding_arguments(parser)
 
 
 def _options(args, bound) -> dict:
@@ -103,14 +103,13 @@ def run(args) -> int:
                        impl=None, dtype=args.dtype, schedule=schedule, objective=objective,
                        steps=args.steps, initial=x0, timeout=args.timeout,
                        keys={r: bound.key_of(r) for r in ("lr", "momentum")})
-    observed = run_config(config)
-    problem = run_problem(observed)
+    observed = bound.observed(run_config(config))  # bound first: the lr rule reads the role
+    problem = run_problem(observed, args.formulation)
     if problem is not None:
         raise VerifyError(f"not checkable: {problem}")
     breakdown = objective_breakdown(observed)
     if breakdown is not None:
         raise VerifyError(breakdown)
-    observed = bound.observed(observed)
     try:
         report, unchecked, exact = judge_with_reference(args.formulation, observed, exact=True)
     except (UnsupportedRun, DeriveError) as exc:
