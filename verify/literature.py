@@ -247,7 +247,7 @@ class TwoState(TranscribedOptimizer):
         return loss
 
 
-class PIDControl(_Literature):
+class PIDControl(TranscribedOptimizer):
     """Recht (2018): the PID controller in Lessard's change of variables, the gradient as minus the error.
 
     :math:`C_1 = k_I - (1-\\beta)^2 k_D`, :math:`C_2 = (1-\\beta)^2 k_D - \\beta k_I`, :math:`C_3 = 0`
@@ -269,7 +269,7 @@ class PIDControl(_Literature):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                rest = lambda q: _copy(q).div_(c1 + c2)  # noqa: E731 -- x_0 = x_{-1}: u_0 = (C_1 + C_2) x_0
+                rest = lambda q: clone(q).div_(c1 + c2)  # noqa: E731 -- x_0 = x_{-1}: u_0 = (C_1 + C_2) x_0
                 state = self._state(p, x=rest, x_previous=rest)
                 x, previous = state["x"], state["x_previous"]
                 new = (1 + beta) * x - beta * previous - p.grad  # e_t = -f'(u_t)
