@@ -283,13 +283,19 @@ BLOCK_TORCH = textwrap.dedent("""
 
 
 def test_without_torch_claims_says_in_one_line_how_many_claims_were_not_loaded_and_why(tmp_path):
-    code = BLOCK_TORCH + ("from derive.cli import main\nimport json\n"
-                          "sys.exit(main(['claims', '--json', '--only', 'B3', 'B10']))")
+    # The whole registry (cut to two claims here, to stay quick) is judged: the line says what is missing.
+    code = BLOCK_TORCH + ("from derive.cli import main\nimport json\nfrom derive.claims import REGISTRY\n"
+                          "for i in [i for i in REGISTRY if i not in ('B3', 'B10')]:\n    del REGISTRY[i]\n"
+                          "sys.exit(main(['claims', '--json']))")
     out = python(code, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert [d["id"] for d in json.loads(out.stdout)] == ["B3", "B10"]
     assert out.stderr.splitlines() == ["derive: 7 claims of plugin verify not loaded (C1, C2, C3, C4, D1, D2, "
                                        "B6-torch): torch is not installed; pip install 'sgd-derive[verify]'"]
+    # Claims asked for by id: none is missing, so there is nothing to say.
+    only = python(BLOCK_TORCH + "from derive.cli import main\nsys.exit(main(['claims', '--only', 'B3']))",
+                  cwd=tmp_path)
+    assert only.returncode == 0 and only.stderr == "", only.stderr
     asked = python(BLOCK_TORCH + "from derive.cli import main\nsys.exit(main(['claims', '--only', 'C3']))",
                    cwd=tmp_path)
     assert asked.returncode == 2
