@@ -38,11 +38,22 @@ class NotRational(Exception):
 
 def _parameters(exprs, unknowns) -> list:
     """The symbols and indexed symbols of *exprs* other than the unknowns, in a fixed order."""
+    return sorted(symbols_and_indexed(exprs) - set(unknowns), key=sp.default_sort_key)
+
+
+def symbols_and_indexed(exprs) -> set:
+    """Every ``Indexed`` and every ``Symbol`` of *exprs*, a Symbol that only labels an ``Indexed`` left out
+    (qhm's :math:`\nu` and a translated schedule ``nu[k]`` share a name: both are kept)."""
     atoms = set()
     for e in exprs:
-        atoms |= e.atoms(sp.Indexed, sp.Symbol)
-    atoms -= {a.base.label for a in atoms if isinstance(a, sp.Indexed)}
-    return sorted(atoms - set(unknowns), key=sp.default_sort_key)
+        indexed = e.atoms(sp.Indexed)
+        atoms |= indexed
+        if indexed:
+            hidden = {i: sp.Dummy() for i in indexed}
+            atoms |= {s for s in e.xreplace(hidden).free_symbols if s not in hidden.values()}
+        else:
+            atoms |= e.free_symbols
+    return atoms
 
 
 def _step(label) -> str:
