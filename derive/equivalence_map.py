@@ -157,11 +157,13 @@ def candidates(residual: sp.Expr, F: Formulation, G: Formulation):
 
 
 def _divisors(f: Formulation) -> set:
-    """The symbols in a denominator of *f*'s program (setting one to 0 divides by zero)."""
+    """The symbols that, set to 0, make a denominator of *f*'s program vanish (accsgd's kappa; not its c
+    or xi, which only appear in kappa + c*xi)."""
     out = set()
     for expr in (f.grad_at, *(e for a in f.update for e in (a.value, a.first) if e is not None),
                  *f.init.values()):
-        out |= sp.denom(sp.together(sp.sympify(expr))).free_symbols
+        denominator = sp.denom(sp.together(sp.sympify(expr)))
+        out |= {s for s in denominator.free_symbols if sp.expand(denominator.xreplace({s: 0})) == 0}
     return out
 
 

@@ -94,4 +94,6 @@ def test_no_restriction_sets_a_constant_that_divides_to_zero():
     kappa = [s for s in F.roles() if F.roles()[s] == "kappa"][0]
     offered = [words for words, _, _ in equivalence_map.candidates(kappa * eps[1], F, G)]
     assert "kappa = 0" not in offered and "a constant lr" in offered
+    c = [s for s in F.roles() if F.roles()[s] == "c"][0]  # c only appears in kappa + c*xi: c = 0 is offered
+    assert "c = 0" in [words for words, _, _ in equivalence_map.candidates(c * eps[1], F, G)]
     assert equivalence_map.classify_guarded("accsgd", "pytorch_sgd").kind in equivalence_map.CLASSES
