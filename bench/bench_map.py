@@ -21,6 +21,12 @@ Last measured (2 cores shared with seven other engineers' jobs; load average in 
     with the screen (derive/screen.py, derive/screen_schedule.py), same classes:
     whole catalogue (13)           169     42 s /  57 s      0.8 s / 0.9 s   (load 1.7-2.3)
     whole catalogue (13)           169    127 s /  74 s      -               (load 2.2-5.3, the previous commit)
+    10 entries (--only below)      100    230 s / 133 s      2.0 s / 1.3 s   (load 2.1-5.5; one pair, mxnet_nag ->
+                                                                          qhm, ran its 30 s budget out)
+    with the polynomial elimination and the Groebner screen (derive/elimination.py), same selection:
+    10 entries                     100    169 s /  60 s      5.6 s / 1.3 s   (load 6.4-7.5, beside a full map)
+    selection: sutskever_momentum,sutskever_nesterov,pytorch_sgd,pytorch_nesterov_implemented,
+    chainer_momentum_sgd,heavy_ball,qhm,mxnet_nag,aggmo,two_state
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ sufficient when that gives a :class:`~derive.equivalence.Proof`.  The condition 
 cover its solutions: one factor, or factors of constants only (a schedule factor
 may vanish at some steps and another at others, which no single substitution
 checks).  Otherwise it is only necessary; an alternative that satisfies the
-condition and still leaves a residual (B9's :math:`\tau = 1`) is the proof of that.
+condition and still leaves a residual (:math:`\tau = 1` in ``tau*(tau - 1) = 0`` when a later step
+fails there) is the proof of that.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ import sympy as sp
 
 from derive import arguments
 from derive.conditions import condition, role_substitution, substitute
+from derive.elimination import eliminate
 from derive.results import Location, Proof, Residual  # noqa: F401  (the solver's records, imported from here too)
 from derive.formulation import Formulation
 from derive.system import linear_system
@@ -91,52 +92,6 @@ def conditions(F: Formulation, G: Formulation, steps: int, S: list[sp.Matrix], *
         if same_params:
             add("params", (sG.c * S[k] - sF.c) * MF[k], k)
     return eqs
-
-
-def eliminate(eqs, unknowns) -> tuple[dict, list[tuple[str, sp.Expr]]]:
-    """Exact elimination: returns (solution, residuals).  Non-linear equations wait their turn.
-
-    Equations are labelled ``step k: ...``; once a step leaves a residual, later
-    steps are not examined (the first failing step is the evidence).
-    """
-    unknowns = set(unknowns)
-    order = {u: n for n, u in enumerate(sorted(unknowns, key=sp.default_sort_key))}
-    sol: dict = {}
-    residuals = []
-    pending = list(eqs)
-    while pending:
-        deferred = []
-        for label, e in pending:
-            if residuals and label.split(":")[0] != residuals[0][0].split(":")[0]:
-                deferred = []
-                break
-            num = sp.numer(sp.together(sp.sympify(e).xreplace(sol)))
-            num = sp.expand(num)
-            present = num.free_symbols & unknowns
-            if not present:
-                if num != 0:
-                    residuals.append((label, num))
-                continue
-            choice = None
-            for u in sorted(present, key=lambda u: -order[u]):  # later steps first
-                a = sp.diff(num, u)
-                if not (a.free_symbols & unknowns) and sp.expand(a) != 0:
-                    choice = (u, a)
-                    if a.is_number:
-                        break
-            if choice is None:
-                deferred.append((label, num))
-                continue
-            u, a = choice
-            value = sp.cancel(-sp.expand(num - a * u) / a)
-            # only entries that contain u change; the others are already cancelled
-            sol = {k: sp.cancel(v.xreplace({u: value})) if v.has(u) else v for k, v in sol.items()}
-            sol[u] = value
-        if deferred and len(deferred) == len(pending):
-            residuals.extend(deferred)
-            break
-        pending = deferred
-    return sol, [(label, sp.factor(r)) for label, r in residuals[:6]]
 
 
 def _fill(S: list[sp.Matrix], sol: dict) -> list[sp.Matrix]:
@@ -293,14 +248,15 @@ def translation(F: Formulation, target: str, *, role: str = "momentum", steps: i
     nus = [NU[k] for k in range(1, steps + 1)]
     unknowns = {u for M in S for u in M.free_symbols} | set(nus)
     sol, residuals = _eliminate_indexed(conditions(F, G, steps, S, same_params=same_params), unknowns)
-    rows = tuple((f"{role}'_{k}", sol.get(NU[k], NU[k])) for k in range(1, steps + 1))
+    rows = tuple((f"{role}'_{k}", sp.cancel(sol.get(NU[k], NU[k]))) for k in range(1, steps + 1))
     if residuals:
         label, res = residuals[0]
         result = Residual(F.name, G.name, label, res, tuple(residuals[:6]), None, condition(res)[0])
         return Translation(F.name, G.name, role, None, None, result, rows)
     middle = min(3, steps - 1)
-    schedule = shift(sol[NU[middle]], 0, middle)
+    schedule = shift(sp.cancel(sol[NU[middle]]), 0, middle)
     first = sol.get(NU[1])
+    first = None if first is None else sp.cancel(first)
     first = None if first is None or NU[1] in sp.sympify(first).atoms(sp.Indexed) else first
     result = equivalence(F, get(target, **{role: schedule}, **options), same_params=same_params, steps=steps)
     return Translation(F.name, G.name, role, schedule if result else None, first, result,

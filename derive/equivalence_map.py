@@ -52,6 +52,7 @@ from derive.symbols import eps, mu, t
 
 CLASSES = ("identical", "change of variables", "translation", "condition", "never")
 ERROR = "error"  # not a class: the pair's judging raised (the message in ``error``), the map goes on
+UNDECIDED = "undecided"  # not a class: a search ran past its budget (the reason in ``error``), never a guess
 EPS = sp.Symbol("epsilon", positive=True)  # a constant learning rate
 MU = sp.Symbol("mu", positive=True)  # a constant momentum
 KAPPA = sp.Symbol("kappa", positive=True)  # a constant product epsilon_t mu_t
@@ -81,7 +82,7 @@ class PairVerdict:
     residual: tuple[str, sp.Basic] | None = None
     relations: tuple[sp.Basic, ...] = ()  # the residual's conditions, when the solver states them
     seconds: float = 0.0
-    error: str | None = None  # kind == ERROR: the exception, in one line
+    error: str | None = None  # kind ERROR: the exception, in one line; kind UNDECIDED: the reason
 
     def same_parameters(self) -> bool:
         """Whether the target's parameters are the source's at every step (its map is the identity)."""
@@ -95,6 +96,8 @@ class PairVerdict:
         """One line: the map, the condition, the translation or the residual."""
         if self.kind == ERROR:
             return f"error: {self.error}"
+        if self.kind == UNDECIDED:
+            return self.error
         if self.kind == "identical":
             return "the same program" + ("" if self.source == self.target else " (state renamed in order)")
         if self.kind == "change of variables":
@@ -145,10 +148,23 @@ def candidates(residual: sp.Expr, F: Formulation, G: Formulation):
     yield "a constant lr*momentum", _schedule(mu, lambda i: KAPPA / eps[i]), (eps[t] * mu[t], KAPPA)
     yield "a constant momentum", _schedule(mu, lambda i: MU), (mu[t], MU)
     roles = {**G.roles(), **F.roles()}
+    divisors = _divisors(F) | _divisors(G)
     for symbol in sorted(residual.free_symbols, key=sp.default_sort_key):
-        # lr = 0 or momentum = 0 would make the forms trivially or differently degenerate: not offered
-        if isinstance(symbol, sp.Symbol) and roles.get(symbol, "lr") not in ZEROED_NEVER:
+        # lr = 0 or momentum = 0 would make the forms trivially or differently degenerate: not offered;
+        # nor a constant that divides (accsgd's kappa = 0 leaves no program to judge)
+        if isinstance(symbol, sp.Symbol) and roles.get(symbol, "lr") not in ZEROED_NEVER and symbol not in divisors:
             yield f"{roles[symbol]} = 0", (lambda s: lambda e: sp.sympify(e).xreplace({s: 0}))(symbol), (symbol, sp.S.Zero)
+
+
+def _divisors(f: Formulation) -> set:
+    """The symbols that, set to 0, make a denominator of *f*'s program vanish (accsgd's kappa; not its c
+    or xi, which only appear in kappa + c*xi)."""
+    out = set()
+    for expr in (f.grad_at, *(e for a in f.update for e in (a.value, a.first) if e is not None),
+                 *f.init.values()):
+        denominator = sp.denom(sp.together(sp.sympify(expr)))
+        out |= {s for s in denominator.free_symbols if sp.expand(denominator.xreplace({s: 0})) == 0}
+    return out
 
 
 def removing(residual: sp.Expr, F: Formulation, G: Formulation, taken=()):
@@ -253,7 +269,7 @@ def classify(source: str, target: str, *, screened: bool = True) -> PairVerdict:
 
 
 # A symbolic translation search can blow up (a schedule solved through a symbolic weight decay);
-# past this many seconds the pair is reported undecided (kind ``error``) rather than hang.
+# past this many seconds the pair is reported undecided (kind ``undecided``, the reason in ``error``) rather than hang.
 TRANSLATION_SECONDS = 30
 
 
@@ -284,12 +300,13 @@ def budget(seconds: float, what: str):
 
 
 def classify_guarded(source: str, target: str) -> PairVerdict:
-    """:func:`classify`, with an exception reported as the pair's verdict (kind ``error``), in one line."""
+    """:func:`classify`, with an exception reported as the pair's verdict (kind ``error``), in one line, and a
+    search past its budget as kind ``undecided`` with the reason."""
     started = time.perf_counter()
     try:
         return classify(source, target)
     except Undecided as exc:
-        return PairVerdict(source, target, ERROR, error=str(exc), seconds=time.perf_counter() - started)
+        return PairVerdict(source, target, UNDECIDED, error=str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # one pair's failure must not stop the map of the others
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         return PairVerdict(source, target, ERROR, error=message, seconds=time.perf_counter() - started)

@@ -79,7 +79,7 @@ class Residual:
 
     ``residual`` is the expression (at concrete steps) that must vanish; ``conditions``
     the relations that must then hold at every step, solved (:mod:`derive.conditions`:
-    ``Eq(tau*(tau - 1), 0)``, ``Eq(epsilon[t]*mu[t], epsilon[t - 1]*mu[t - 1])``);
+    ``Eq(tau, 0)``, ``Eq(epsilon[t]*mu[t], epsilon[t - 1]*mu[t - 1])``);
     ``sufficient`` is True only when imposing them on both formulations and solving
     again gives a :class:`Proof` (computed on first use: it solves again), and
     ``alternatives`` says which solved factor does and which does not.  ``witness``

@@ -26,6 +26,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from derive.elimination import symbols_and_indexed
 from derive.equivalence import _initial
 from derive.formulation import Formulation
 from derive.results import Location
@@ -37,11 +38,7 @@ SEED = 20261202  # fixed: the same parameter gets the same values in every run (
 
 def _atoms(*matrices) -> set:
     """Every symbol or indexed symbol in *matrices* (a Symbol that labels an Indexed is not a value)."""
-    atoms = set()
-    for M in matrices:
-        for e in M:
-            atoms |= sp.sympify(e).atoms(sp.Indexed, sp.Symbol)
-    return atoms - {a.base.label for a in atoms if isinstance(a, sp.Indexed)}
+    return symbols_and_indexed([sp.sympify(e) for M in matrices for e in M])
 
 
 def value(parameter: sp.Basic, index: int) -> sp.Rational:
@@ -56,6 +53,13 @@ def point(matrices, index: int, keep=()) -> dict:
     """``{parameter: value}`` for every parameter of *matrices* except those in *keep*."""
     return {a: value(a, index) for a in _atoms(*matrices) if a not in keep
             and not (isinstance(a, sp.Indexed) and a.base in keep)}
+
+
+def at_point(M: sp.Matrix, at: dict) -> sp.Matrix:
+    """*M* with the values *at* put in, an ``Indexed``'s label left alone (a Symbol may share its name)."""
+    hidden = {i: sp.Dummy() for e in M for i in sp.sympify(e).atoms(sp.Indexed)}
+    shown = {d: i for i, d in hidden.items()}
+    return M.xreplace(hidden).xreplace({hidden.get(k, k): v for k, v in at.items()}).xreplace(shown)
 
 
 @lru_cache(maxsize=1024)  # an entry meets every other one: its matrices are made once per process
@@ -83,7 +87,7 @@ def _numeric(f: Formulation, p0: sp.Basic, steps: int, index: int):
     """*f*'s ``(x_0, dx_0/dtheta_0, [(A_k, B_k, C_k)], c)`` at point *index*, over Fractions."""
     x0, per_step, c = _unrolled(f, p0, steps)
     at = point(_matrices(f, p0, steps), index)
-    num = lambda A: _fractions(A.xreplace(at))  # noqa: E731
+    num = lambda A: _fractions(at_point(A, at))  # noqa: E731
     return num(x0), num(x0.jacobian([p0])), [tuple(map(num, three)) for three in per_step], num(c)
 
 

@@ -9,7 +9,9 @@ with a monomial a sorted tuple of unknowns.  Elimination as the symbolic solver
 does it: solve an equation :math:`a u + r = 0` for an unknown :math:`u` whose
 coefficient :math:`a` is a non-zero number (so :math:`r` is free of :math:`u`) and
 substitute everywhere; an equation with no such unknown waits, and one that
-reduces to a non-zero number proves that no :math:`(\nu, S)` exists at the point.
+reduces to a non-zero number proves that no :math:`(\nu, S)` exists at the point; when only
+equations non-linear in every unknown are left (a momentum squared in the update), a reduced
+Groebner basis ``[1]`` proves they have no common root, even over :math:`\mathbb{C}`.
 Each step keeps the system equivalent, so the refutation is sound (a translation
 found symbolically would specialise to a solution at the point, unless the point
 is a zero of one of its denominators: two points must both refute).
@@ -25,7 +27,7 @@ from derive.equivalence import NU
 from derive.formulation import Formulation
 from functools import lru_cache
 
-from derive.screen import POINTS, _matrices, _unrolled, point
+from derive.screen import POINTS, _matrices, _unrolled, at_point, point
 
 
 class NotPolynomial(Exception):
@@ -74,7 +76,7 @@ def _add(p: dict, q: dict, sign: int = 1) -> dict:
 
 
 def _matrix(M: sp.Matrix, point: dict) -> list[list[dict]]:
-    return [[_poly(e) for e in row] for row in M.xreplace(point).tolist()]
+    return [[_poly(e) for e in row] for row in at_point(M, point).tolist()]
 
 
 def _product(X, Y):
@@ -162,9 +164,26 @@ def contradicts(eqs: list[dict]) -> bool:
             sol = {w: _substitute(v, u, value) if any(u in mono for mono in v) else v for w, v in sol.items()}
             sol[u] = value
         if len(deferred) == len(pending):
-            return False
+            return not _common_root(deferred)
         pending = deferred
     return False
+
+
+MAX_GROEBNER_UNKNOWNS = 6  # past this many unknowns left a Groebner basis may not finish: no refutation
+
+
+def _common_root(eqs: list[dict]) -> bool:
+    """Whether the polynomials *eqs* (over QQ, each one non-linear in every unknown it holds) may have a
+    common root over the complex numbers: False only when their reduced Groebner basis is ``[1]``
+    (Hilbert's Nullstellensatz), so a schedule quadratic in ``nu`` (``mu**2`` in an update) is refuted too."""
+    unknowns = sorted({x for p in eqs for mono in p for x in mono})
+    if len(unknowns) > MAX_GROEBNER_UNKNOWNS:
+        return True
+    names = {x: sp.Symbol(f"u{n}") for n, x in enumerate(unknowns)}
+    polys = [sp.Add(*(sp.Rational(c.numerator, c.denominator) * sp.Mul(*(names[x] for x in mono))
+                      for mono, c in p.items())) for p in eqs]
+    basis = sp.groebner(polys, *names.values(), order="grevlex", domain=sp.QQ)
+    return list(basis.exprs) != [1]
 
 
 def translation_refuted(F: Formulation, G: Formulation, *, steps: int = 4) -> bool:

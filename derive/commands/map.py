@@ -21,7 +21,8 @@ restrictions in words, "restrictions" each as "lhs = rhs", "translation"
 variables exists), "relations" the residual's conditions when the solver
 states them, "error" null or, when judging the pair raised, the exception in
 one line (its "class" is then "error", not one of "classes"; the other pairs are
-judged as usual).
+judged as usual), or, when a search ran past its time budget, the reason (its
+"class" is then "undecided": never a guessed class).
 """
 
 from __future__ import annotations

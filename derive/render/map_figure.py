@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 
-from derive.equivalence_map import CLASSES, ERROR
+from derive.equivalence_map import CLASSES, ERROR, UNDECIDED
 from derive.errors import DeriveError
 
 # One colour per class, strongest (dark) to never (light grey); readable in grey scale.
 COLOURS = {"identical": "#08306b", "change of variables": "#2171b5", "translation": "#6baed6",
-           "condition": "#fdae6b", "never": "#f0f0f0", ERROR: "#cb181d"}
+           "condition": "#fdae6b", "never": "#f0f0f0", UNDECIDED: "#756bb1", ERROR: "#cb181d"}
 METADATA = {"Software": "sgd-derive", "Title": "derive map"}
 
 
@@ -29,8 +29,9 @@ def png(verdicts: dict, names: list[str]) -> bytes:
     from matplotlib.patches import Patch
 
     n = len(names)
-    # a pair whose judging failed gets its own colour, and a legend entry only when there is one
-    kinds = CLASSES + ((ERROR,) if any(verdicts[(a, b)].kind == ERROR for a in names for b in names) else ())
+    # an undecided pair, or one whose judging failed, gets its own colour, and a legend entry only when there is one
+    present = {verdicts[(a, b)].kind for a in names for b in names}
+    kinds = CLASSES + tuple(kind for kind in (UNDECIDED, ERROR) if kind in present)
     index = {kind: k for k, kind in enumerate(kinds)}
     matrix = [[index[verdicts[(a, b)].kind] for b in names] for a in names]
     cmap = colors.ListedColormap([COLOURS[kind] for kind in kinds])

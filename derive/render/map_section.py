@@ -21,7 +21,7 @@ def detail(v) -> tuple:
     if v.kind == "identical":
         return ("the same program, state renamed in order",)
     if v.error is not None:
-        return (f"error: {v.error}",)
+        return (v.detail(),)
     if v.params_map is None:
         mapped = ()
     elif v.same_parameters():

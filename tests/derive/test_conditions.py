@@ -18,8 +18,29 @@ def b9(**options):
                        same_params=True)
 
 
-def test_b9_condition_is_tau_times_tau_minus_one_and_only_necessary():
+def test_b9_condition_is_tau_zero_necessary_and_sufficient_the_residual_in_lowest_terms():
+    # the residual is the numerator of the reduced condition: no factor tau - 1 from S's denominator 1 - tau
     result = b9()
+    assert not result
+    assert sp.expand(result.residual - (-tau * eps[1])) == 0
+    (relation,) = result.conditions
+    assert isinstance(relation, sp.Eq) and sp.expand(relation.lhs - relation.rhs - tau) == 0
+    assert result.sufficient is True
+    assert dict(result.alternatives) == {sp.Eq(tau, 0): True}
+    assert result.necessity() == "necessary and sufficient"
+    assert not b9(dampening=1)  # tau = 1 itself is refuted: it was never a root of the residual
+
+
+def only_necessary():
+    """A residual tau*(tau - 1)*epsilon_1 at step 1 whose root tau = 1 still fails at step 2: sutskever_momentum
+    against itself with the lr scaled by 1 + tau*(tau - 1) and the momentum by 1 - tau."""
+    return equivalence(get("sutskever_momentum"),
+                       get("sutskever_momentum", lr=eps[t] * (1 + tau * (tau - 1)), momentum=mu[t] * (1 - tau)),
+                       same_params=True)
+
+
+def test_a_condition_whose_root_still_leaves_a_residual_is_only_necessary():
+    result = only_necessary()
     assert not result
     (relation,) = result.conditions
     assert isinstance(relation, sp.Eq) and sp.expand(relation.lhs - relation.rhs - tau * (tau - 1)) == 0
@@ -78,8 +99,10 @@ def test_substitute_imposes_a_schedule_template_at_every_step():
 
 
 def test_the_claims_condition_is_read_from_the_relations_and_says_its_standing():
-    prose = condition_of(b9())
+    prose = condition_of(only_necessary())
     assert sp.Eq(tau, 1) in prose.parts and "necessary, not sufficient" in str(prose)
+    prose = condition_of(b9())
+    assert sp.Eq(tau, 0) in prose.parts and "(necessary and sufficient)" in str(prose)
     prose = condition_of(equivalence(get("sutskever_momentum"), get("pytorch_momentum_documented")))
     assert sp.Eq(eps[t], eps[t - 1]) in prose.parts and "(necessary and sufficient)" in str(prose)
 
@@ -88,7 +111,7 @@ def test_the_claims_conditions_carry_their_standing():
     from derive.claims import judge
 
     assert str(judge("B7").condition).endswith("at every step (necessary and sufficient)")  # through a claimed S_t
-    assert "τ = 1 satisfies it and still leaves a residual" in str(judge("B9").condition)  # plain text: Greek letters
+    assert str(judge("B9").condition).endswith("at every step (necessary and sufficient))")  # tau = 0
 
 
 def test_a_residual_names_its_condition_by_structure_not_by_text():

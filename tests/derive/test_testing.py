@@ -31,8 +31,12 @@ def test_assert_equivalent_fails_under_a_schedule_showing_residual_condition_and
 
 
 def test_assert_equivalent_says_when_the_condition_is_only_necessary():
+    from derive.symbols import eps, mu, tau
+
+    # lr scaled by 1 + tau*(tau - 1), momentum by 1 - tau: tau = 1 removes the step-1 residual, not step 2's
+    scaled = get(PAPER, lr=eps[t] * (1 + tau * (tau - 1)), momentum=mu[t] * (1 - tau))
     with pytest.raises(AssertionError, match=r"necessary, not sufficient: tau = 1 satisfies it"):
-        assert_equivalent(get("mlx_sgd", weight_decay=0), get("pytorch_sgd", weight_decay=0), same_params=True)
+        assert_equivalent(get(PAPER), scaled, same_params=True)
 
 
 def test_assert_not_equivalent_passes_and_checks_the_first_differing_step():
