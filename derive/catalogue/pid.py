@@ -59,7 +59,8 @@ def pid_control(*, k_I=None, k_D=None, filter=None, k_P=None) -> Formulation:
     return Formulation(
         name="pid_control",
         title="PID control (Recht 2018)",
-        citation=RECHT + "; k_P = -(1 - beta) k_D (explicit), k_I w_0 = u_0, v = e = 0 before the first measurement",
+        citation=RECHT + "; the explicit form (the proportional gain set by the derivative gain and the filter), "
+                 "the integrator started at the initial point, the derivative and the error 0 before the first measurement",
         state=(theta, w_pid, v_pid, e_pid),
         params=theta,
         grad_at=theta[t - 1],
