@@ -36,7 +36,10 @@ def test_a_negative_hyperparameter_is_refused_naming_it(cls, option):
 
 
 def test_two_state_s_signed_coefficients_are_not_refused():
-    literature.TwoState(_params(), m=-0.1, z=-0.1)  # m and z are negative by design
+    optimizer = literature.TwoState(_params(), m=-0.1, z=-0.1)  # m and z are negative by design
+    assert (optimizer.param_groups[0]["m"], optimizer.param_groups[0]["z"]) == (-0.1, -0.1)
+    with pytest.raises(ValueError, match="Invalid lr"):  # the lr, unsigned, still is
+        literature.TwoState(_params(), m=-0.1, z=-0.1, lr=-0.1)
 
 
 def test_the_closure_runs_with_gradients_on_and_its_loss_is_returned():
